@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test lint typecheck pytest bench messages translations demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+translations: $(VENV)/.runtime
+	$(MANAGE) compile_translations
+
+demo: $(VENV)/.runtime translations
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo
+
+## run: the portal on http://127.0.0.1:8000 with a Celery worker and Beat, on embedded defaults.
+run: demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=vipsupport.settings.local \
+		$(BIN)/honcho start
+
+## test: lint, types, migrations check and the whole suite against PostgreSQL and Redis.
+test: $(VENV)/.dev translations
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		  else echo "Chromium is missing: install Debian's chromium package"; exit 1; fi; }
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	DJANGO_SETTINGS_MODULE=vipsupport.settings.test $(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest --create-db
+
+## bench: the speed figures, one `bench: <name> <value> <unit>` line each.
+bench: $(VENV)/.dev
+	$(BIN)/python -m sla.bench_business_time
+
+## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
+messages: $(VENV)/.runtime
+	$(MANAGE) makemessages --locale bg --ignore '.venv/*' --no-obsolete
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles

@@ -1,0 +1,224 @@
+"""The admin for accounts; every rule-bearing write goes through accounts.services."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.forms import AssignAgentsForm, ChangePlanForm
+from accounts.models import (
+    AddOn,
+    AddOnSubscription,
+    AgentProfile,
+    Company,
+    DedicatedAssignment,
+    Plan,
+    PlanSubscription,
+    User,
+)
+
+
+class ReadOnlyInline(admin.TabularInline[Any, Any]):
+    """History rows: shown on the parent, written only by services."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PlanSubscriptionInline(ReadOnlyInline):
+    model = PlanSubscription
+    fields = readonly_fields = ("plan", "started_on", "ended_on")
+
+
+class AddOnSubscriptionInline(admin.TabularInline[AddOnSubscription, Company]):
+    model = AddOnSubscription
+    extra = 0
+    fields = ["addon", "monthly_price", "currency", "starts_on", "ends_on"]
+
+
+class DedicatedAssignmentInline(ReadOnlyInline):
+    model = DedicatedAssignment
+    fields = readonly_fields = ("role", "agent", "valid_from", "valid_to", "assigned_by")
+    verbose_name_plural = _("dedicated assignment history")
+
+
+def action_with_form(
+    form_class: type[forms.Form],
+    title: str,
+    apply: Callable[[HttpRequest, Company, dict[str, Any]], None],
+) -> Callable[[admin.ModelAdmin[Company], HttpRequest, QuerySet[Company]], HttpResponse | None]:
+    """An admin action that asks for a form on an intermediate page, then applies it per company."""
+
+    def action(
+        modeladmin: admin.ModelAdmin[Company], request: HttpRequest, queryset: QuerySet[Company]
+    ) -> HttpResponse | None:
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for company in queryset:
+                try:
+                    apply(request, company, form.cleaned_data)
+                except ValidationError as error:
+                    modeladmin.message_user(
+                        request, f"{company}: {' '.join(error.messages)}", messages.ERROR
+                    )
+                else:
+                    modeladmin.message_user(request, _("%s: done.") % company, messages.SUCCESS)
+            return None
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "queryset": queryset,
+            "action": request.POST["action"],
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/company/action_form.html", context)
+
+    return action
+
+
+def _assign(request: HttpRequest, company: Company, data: dict[str, Any]) -> None:
+    services.company_assign_agents(
+        company=company,
+        dedicated=data["dedicated"],
+        backup=data["backup"],
+        assigned_by=request.user,  # type: ignore[arg-type]
+    )
+
+
+def _change_plan(request: HttpRequest, company: Company, data: dict[str, Any]) -> None:
+    services.company_change_plan(company=company, plan=data["plan"], on=data["on"])
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin[Company]):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    date_hierarchy = "created_at"
+    inlines = [PlanSubscriptionInline, AddOnSubscriptionInline, DedicatedAssignmentInline]
+    actions = ["assign_agents", "change_plan"]
+
+    @admin.action(description=_("Assign dedicated agent…"))
+    def assign_agents(
+        self, request: HttpRequest, queryset: QuerySet[Company]
+    ) -> HttpResponse | None:
+        return action_with_form(AssignAgentsForm, str(_("Assign dedicated agent")), _assign)(
+            self, request, queryset
+        )
+
+    @admin.action(description=_("Change plan…"))
+    def change_plan(self, request: HttpRequest, queryset: QuerySet[Company]) -> HttpResponse | None:
+        return action_with_form(ChangePlanForm, str(_("Change plan")), _change_plan)(
+            self, request, queryset
+        )
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "company", "is_staff", "is_active"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "company"]
+    search_fields = ["email", "first_name", "last_name", "company__name"]
+    autocomplete_fields = ["company"]
+    list_select_related = ["company"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            _("Personal info"),
+            {"fields": ("first_name", "last_name", "company", "preferred_language", "time_zone")},
+        ),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "company", "password1", "password2"),
+            },
+        ),
+    )
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin[AgentProfile]):
+    list_display = ["user", "tier", "away_until"]
+    list_filter = ["tier"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin[Plan]):
+    list_display = ["name", "code", "monthly_price", "currency", "rank"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["addons"]
+
+
+@admin.register(AddOn)
+class AddOnAdmin(admin.ModelAdmin[AddOn]):
+    list_display = ["name", "code", "monthly_price", "currency"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(PlanSubscription)
+class PlanSubscriptionAdmin(admin.ModelAdmin[PlanSubscription]):
+    """Plan history; plans are changed with the company action, which keeps the add-on rule."""
+
+    list_display = ["company", "plan", "started_on", "ended_on"]
+    list_filter = ["plan", "ended_on"]
+    search_fields = ["company__name"]
+    autocomplete_fields = ["company"]
+    list_select_related = ["company", "plan"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AddOnSubscription)
+class AddOnSubscriptionAdmin(admin.ModelAdmin[AddOnSubscription]):
+    list_display = ["company", "addon", "monthly_price", "currency", "starts_on", "ends_on"]
+    list_filter = ["addon", "ends_on"]
+    search_fields = ["company__name"]
+    autocomplete_fields = ["company"]
+    list_select_related = ["company", "addon"]
+
+
+@admin.register(DedicatedAssignment)
+class DedicatedAssignmentAdmin(admin.ModelAdmin[DedicatedAssignment]):
+    """Assignment history; new assignments are made with the company action."""
+
+    list_display = ["company", "role", "agent", "valid_from", "valid_to", "assigned_by"]
+    list_filter = ["role", "valid_to"]
+    search_fields = ["company__name", "agent__email", "agent__last_name"]
+    list_select_related = ["company", "agent", "assigned_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,175 @@
+"""Every write to companies, plans, add-ons and assignments; one transaction each."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    AddOn,
+    AddOnSubscription,
+    AgentProfile,
+    AssignmentRole,
+    Company,
+    DedicatedAssignment,
+    Plan,
+    PlanSubscription,
+    Tier,
+    User,
+)
+from accounts.selectors import company_active_addon
+
+
+@transaction.atomic
+def company_create(*, name: str, plan: Plan, started_on: datetime.date | None = None) -> Company:
+    company = Company(name=name)
+    company.full_clean()
+    company.save()
+    subscription = PlanSubscription(
+        company=company, plan=plan, started_on=started_on or timezone.localdate()
+    )
+    subscription.full_clean()
+    subscription.save()
+    return company
+
+
+@transaction.atomic
+def company_change_plan(
+    *, company: Company, plan: Plan, on: datetime.date | None = None
+) -> PlanSubscription:
+    """Move a company to another plan from `on`; refused when it would strand an add-on."""
+    on = on or timezone.localdate()
+    Company.objects.select_for_update().get(pk=company.pk)
+    current = company.plan_subscriptions.filter(ended_on__isnull=True).first()
+    if current is not None and current.plan_id == plan.pk:
+        return current
+    new = PlanSubscription(company=company, plan=plan, started_on=on)
+    # Validate the add-on rule before touching the current row, so a refusal changes nothing.
+    new.full_clean(validate_constraints=False)
+    if current is not None:
+        if current.started_on >= on:
+            raise ValidationError(
+                {
+                    "started_on": _(
+                        "The new plan must start after %(date)s, when the current one did."
+                    )
+                    % {"date": current.started_on.isoformat()}
+                }
+            )
+        current.ended_on = on
+        current.full_clean()
+        current.save(update_fields=["ended_on"])
+    new.full_clean()
+    new.save()
+    return new
+
+
+@transaction.atomic
+def addon_subscribe(
+    *,
+    company: Company,
+    addon: AddOn | None = None,
+    starts_on: datetime.date | None = None,
+) -> AddOnSubscription:
+    """Give a company an add-on (the dedicated agent by default) at the add-on's current price."""
+    Company.objects.select_for_update().get(pk=company.pk)
+    addon = addon or AddOn.objects.get(code=AddOn.DEDICATED_AGENT)
+    subscription = AddOnSubscription(
+        company=company,
+        addon=addon,
+        monthly_price=addon.monthly_price,
+        currency=addon.currency,
+        starts_on=starts_on or timezone.localdate(),
+    )
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def addon_end(*, subscription: AddOnSubscription, ends_on: datetime.date | None = None) -> None:
+    """End an add-on; ending the dedicated agent also closes the company's open assignments."""
+    ends_on = ends_on or timezone.localdate()
+    subscription.ends_on = ends_on
+    subscription.full_clean()
+    subscription.save(update_fields=["ends_on"])
+    if subscription.addon.code == AddOn.DEDICATED_AGENT and ends_on <= timezone.localdate():
+        DedicatedAssignment.objects.filter(company=subscription.company).current().update(
+            valid_to=timezone.now()
+        )
+
+
+def _require_agent(user: User, field: str) -> None:
+    if not user.has_agent_profile:
+        raise ValidationError({field: _("%(user)s is not an agent.") % {"user": user}})
+
+
+@transaction.atomic
+def company_assign_agents(
+    *,
+    company: Company,
+    dedicated: User,
+    backup: User | None = None,
+    assigned_by: User | None = None,
+) -> list[DedicatedAssignment]:
+    """Make `dedicated` (and `backup`) the agents, closing the history rows they replace."""
+    Company.objects.select_for_update().get(pk=company.pk)
+    if company_active_addon(company=company) is None:
+        raise ValidationError(
+            _(
+                "%(company)s has no active dedicated-agent add-on, so it cannot have a "
+                "dedicated agent."
+            )
+            % {"company": company}
+        )
+    _require_agent(dedicated, "dedicated")
+    if backup is not None:
+        _require_agent(backup, "backup")
+        if backup.pk == dedicated.pk:
+            raise ValidationError(
+                {"backup": _("The backup agent must be someone other than the dedicated agent.")}
+            )
+    now = timezone.now()
+    current = {
+        row.role: row for row in DedicatedAssignment.objects.filter(company=company).current()
+    }
+    wanted = {AssignmentRole.DEDICATED: dedicated, AssignmentRole.BACKUP: backup}
+    opened = []
+    for role, agent in wanted.items():
+        row = current.get(role)
+        if row is not None and agent is not None and row.agent_id == agent.pk:
+            continue
+        if row is not None:
+            row.valid_to = now
+            row.save(update_fields=["valid_to"])
+        if agent is not None:
+            assignment = DedicatedAssignment(
+                company=company, agent=agent, role=role, valid_from=now, assigned_by=assigned_by
+            )
+            assignment.full_clean()
+            assignment.save()
+            opened.append(assignment)
+    return opened
+
+
+@transaction.atomic
+def agent_create(
+    *, email: str, password: str | None, first_name: str, last_name: str, tier: Tier
+) -> User:
+    user = User.objects.create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
+    profile = AgentProfile(user=user, tier=tier)
+    profile.full_clean()
+    profile.save()
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    user.preferred_language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["preferred_language"])

@@ -1,0 +1,149 @@
+import pytest
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from accounts import services
+from accounts.models import AssignmentRole, DedicatedAssignment, PlanSubscription
+from accounts.tests.factories import (
+    AgentFactory,
+    CompanyFactory,
+    CustomerFactory,
+    SeniorFactory,
+    UserFactory,
+    standard,
+    vip_company,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client_for):
+    return client_for(UserFactory(is_superuser=True, is_staff=True))
+
+
+@pytest.fixture
+def populated():
+    company = vip_company(name="Acme Ltd")
+    agent = AgentFactory()
+    services.company_assign_agents(company=company, dedicated=agent, backup=SeniorFactory())
+    CustomerFactory(company=company)
+    return company
+
+
+ACCOUNTS_MODELS = [model for model in admin.site._registry if model._meta.app_label == "accounts"]
+
+
+@pytest.mark.parametrize("model", ACCOUNTS_MODELS, ids=lambda model: model.__name__)
+def test_every_admin_page_renders(admin_client, populated, model):
+    info = (model._meta.app_label, model._meta.model_name)
+    model_admin = admin.site._registry[model]
+
+    assert admin_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200
+    assert (
+        admin_client.get(reverse("admin:{}_{}_changelist".format(*info)), {"q": "a"}).status_code
+        == 200
+    )
+    add_url = reverse("admin:{}_{}_add".format(*info))
+    expected_add = 200 if model_admin.has_add_permission(_request(admin_client)) else 403
+    assert admin_client.get(add_url).status_code == expected_add
+    obj = model.objects.first()
+    assert obj is not None
+    assert (
+        admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code
+        == 200
+    )
+
+
+def _request(client):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = UserFactory(is_superuser=True, is_staff=True)
+    return request
+
+
+def test_company_page_shows_the_assignment_history(admin_client, populated):
+    response = admin_client.get(reverse("admin:accounts_company_change", args=[populated.pk]))
+
+    assert "dedicated assignment history" in response.text.lower()
+
+
+def test_user_autocomplete_for_companies(admin_client, populated):
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "accounts", "model_name": "user", "field_name": "company", "term": "Acme"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["text"] == "Acme Ltd"
+
+
+def test_assign_action_asks_for_agents_then_assigns_through_the_service(admin_client, populated):
+    agent, senior = AgentFactory(), SeniorFactory()
+    url = reverse("admin:accounts_company_changelist")
+    selection = {"action": "assign_agents", ACTION_CHECKBOX_NAME: [populated.pk]}
+
+    form_page = admin_client.post(url, selection)
+    assert form_page.status_code == 200
+    assert "Dedicated agent" in form_page.text
+
+    response = admin_client.post(
+        url, {**selection, "apply": "1", "dedicated": agent.pk, "backup": senior.pk}, follow=True
+    )
+
+    assert "Acme Ltd: done." in response.text
+    current = {
+        row.role: row.agent
+        for row in DedicatedAssignment.objects.filter(company=populated).current()
+    }
+    assert current == {AssignmentRole.DEDICATED: agent, AssignmentRole.BACKUP: senior}
+    assert DedicatedAssignment.objects.filter(company=populated).count() == 4
+
+
+def test_assign_action_shows_the_services_refusal(admin_client):
+    globex = CompanyFactory(name="Globex")
+    url = reverse("admin:accounts_company_changelist")
+
+    response = admin_client.post(
+        url,
+        {
+            "action": "assign_agents",
+            ACTION_CHECKBOX_NAME: [globex.pk],
+            "apply": "1",
+            "dedicated": AgentFactory().pk,
+        },
+        follow=True,
+    )
+
+    assert "Globex has no active dedicated-agent add-on" in response.text
+    assert not DedicatedAssignment.objects.exists()
+
+
+def test_change_plan_action_refuses_a_downgrade_with_the_addon(admin_client, populated):
+    response = admin_client.post(
+        reverse("admin:accounts_company_changelist"),
+        {
+            "action": "change_plan",
+            ACTION_CHECKBOX_NAME: [populated.pk],
+            "apply": "1",
+            "plan": standard().pk,
+        },
+        follow=True,
+    )
+
+    assert "which Standard does not offer" in response.text
+    assert PlanSubscription.objects.filter(company=populated).count() == 1
+
+
+def test_adding_the_addon_in_the_admin_to_a_lower_plan_shows_the_rule(admin_client):
+    globex = CompanyFactory(name="Globex")
+    url = reverse("admin:accounts_addonsubscription_add")
+
+    response = admin_client.post(
+        url, {"company": globex.pk, "addon": 1, "starts_on": "2026-01-01", "currency": "EUR"}
+    )
+
+    assert response.status_code == 200
+    assert "only available on All-inclusive; Globex is on Standard" in response.text

@@ -1,0 +1,60 @@
+"""The portal's front door: where each role lands, the customer home and the language switch."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from accounts import selectors, services
+from accounts.models import Language, Role, User
+
+LANDING_PAGES = {
+    Role.CUSTOMER: "accounts:home",
+    Role.AGENT: "tickets:queue",
+    Role.SENIOR: "tickets:queue",
+    Role.MANAGER: "sla:reports",
+    Role.ADMIN: "admin:index",
+}
+
+
+@login_required
+def after_login(request: HttpRequest) -> HttpResponse:
+    """Send each role to the page it works from."""
+    user: User = request.user  # type: ignore[assignment]
+    role = user.role
+    if role is None:
+        return render(request, "accounts/no_role.html", status=403)
+    return redirect(LANDING_PAGES[role])
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role != Role.CUSTOMER or user.company is None:
+        return after_login(request)
+    company = user.company
+    now = timezone.now()
+    addon = selectors.company_active_addon(company=company)
+    offer = None if addon else selectors.dedicated_agent_addon()
+    context = {
+        "company": company,
+        "plan": selectors.company_current_plan(company=company),
+        "addon": addon,
+        "contact": selectors.company_dedicated_contact(company=company, at=now) if addon else None,
+        "hours": selectors.support_desk_hours(at=now),
+        "offer": offer,
+        "offer_plans": ", ".join(plan.name for plan in offer.plans.all()) if offer else "",
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, which also remembers the choice on the user's account."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in Language.values:
+        services.user_set_language(user=request.user, language=language)
+    return response

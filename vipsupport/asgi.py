@@ -1,0 +1,9 @@
+"""ASGI entry point; production serves it with uvicorn."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vipsupport.settings.production")
+
+application = get_asgi_application()
