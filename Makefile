@@ -39,7 +39,8 @@ test: $(VENV)/.dev translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	DJANGO_SETTINGS_MODULE=vipsupport.settings.test $(MANAGE) makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=vipsupport.settings.test DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+		$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest --create-db
 
 ## bench: the speed figures, one `bench: <name> <value> <unit>` line each.
