@@ -1,5 +1,6 @@
 """Fixtures every app's tests share; loaded as a pytest plugin by pytest.ini."""
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -7,6 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
+
+# CI replays the same examples every run, so a red build is always reproducible; locally the
+# property tests keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -20,6 +27,45 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+# Data migrations that seed rows the app needs (plans, roles, calendars, policies, schedules).
+SEED_MIGRATIONS = [
+    "accounts.migrations.0002_seed_plans_and_roles",
+    "sla.migrations.0002_seed_calendar_policies_and_scan",
+]
+
+
+def _seed() -> None:
+    from django.apps import apps
+
+    for module in SEED_MIGRATIONS:
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _seed_reused_database(django_db_setup: None, django_db_blocker: Any) -> None:
+    """A database kept by --reuse-db may have been left flushed by a transactional test."""
+    from django.db import connection
+
+    # pytest-django sets up no test database when no collected test needs one.
+    if connection.settings_dict["NAME"].startswith("test_"):
+        with django_db_blocker.unblock():
+            _seed()
+
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table; put the migrations' seed rows back first.
+
+    Serialized rollback cannot do this reliably: Playwright's event loop gives the browser tests
+    another connection object than the one the serialized data was stored on.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    _seed()
 
 
 @pytest.fixture

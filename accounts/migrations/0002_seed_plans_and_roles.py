@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -37,11 +38,13 @@ def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if offers_addon:
             plan.addons.add(addon)
 
-    # Permissions are normally created after migrate; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True  # type: ignore[assignment]
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    # Permissions are normally created after migrate; the groups need them now. (The test suite
+    # calls this with the live registry, after post_migrate has made them.)
+    if apps is not global_apps:
+        for app_config in apps.get_app_configs():
+            app_config.models_module = True  # type: ignore[assignment]
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = None
     accounts_permissions = Permission.objects.filter(content_type__app_label="accounts")
     managers, _ = Group.objects.get_or_create(name="Managers")
     managers.permissions.add(
