@@ -160,7 +160,8 @@ class BusinessCalendar:
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """Return the earliest instant t >= start with elapsed(start, t) == duration.
 
-        Computed results are in the calendar's zone; a zero duration returns start itself.
+        Computed results are in UTC, so callers' arithmetic on them is absolute; a zero duration
+        returns start itself.
         """
         _require_aware("start", start)
         if not isinstance(duration, timedelta):
@@ -172,8 +173,7 @@ class BusinessCalendar:
             # unequal to every other zone's datetime, which would break add(s, 0) == s.
             return start
         if self._always:
-            # The zone is UTC, so wall-clock addition is absolute addition here.
-            return start.astimezone(self._zone) + duration
+            return start.astimezone(UTC) + duration
         if not self._week_us:
             raise ValueError("calendar has no opening hours: a positive duration never elapses")
         table, k, done = self._cumulative(_to_us(start))
@@ -222,7 +222,7 @@ class BusinessCalendar:
         return False
 
     def next_opening(self, moment: datetime) -> datetime:
-        """Return moment itself when open, else the next opening (in the calendar's zone)."""
+        """Return moment itself when open, else the next opening (in UTC)."""
         _require_aware("moment", moment)
         if self._always:
             return moment
@@ -251,7 +251,9 @@ class BusinessCalendar:
     # ----------------------------------------------------------------- internals
 
     def _from_us(self, u: int) -> datetime:
-        return (_EPOCH + timedelta(microseconds=u)).astimezone(self._zone)
+        # UTC, never the local zone: wall-clock arithmetic on a local result in a repeated
+        # autumn hour would silently be an hour off (PEP 495).
+        return _EPOCH + timedelta(microseconds=u)
 
     def _locate(self, u: int) -> tuple[_Table, int]:
         """Return a table covering instant u and the index of the local day containing it."""
