@@ -1,0 +1,58 @@
+"""Calendars and policies are data the admins edit; SLA targets are history, read only."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from sla.models import BusinessHours, Holiday, SlaPolicy, SlaPolicyTarget, SlaTarget, WeeklyInterval
+
+
+class WeeklyIntervalInline(admin.TabularInline[WeeklyInterval, BusinessHours]):
+    model = WeeklyInterval
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline[Holiday, BusinessHours]):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin[BusinessHours]):
+    list_display = ["name", "time_zone"]
+    search_fields = ["name"]
+    inlines = [WeeklyIntervalInline, HolidayInline]
+
+
+class SlaPolicyTargetInline(admin.TabularInline[SlaPolicyTarget, SlaPolicy]):
+    model = SlaPolicyTarget
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
+    list_display = ["name", "code", "calendar"]
+    search_fields = ["name", "code"]
+    inlines = [SlaPolicyTargetInline]
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin[SlaTarget]):
+    """Targets are written by the SLA engine only; the admin shows them to explain a ticket."""
+
+    list_display = ["ticket", "kind", "severity", "state", "started_at", "due_at", "breached_at"]
+    list_filter = ["state", "kind", "severity", "clock"]
+    search_fields = ["ticket__subject", "ticket__company__name"]
+    date_hierarchy = "due_at"
+    list_select_related = ["ticket"]
+    raw_id_fields = ["ticket"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,41 @@
+"""Fill a support calendar's holidays for one country and year from the `holidays` package."""
+
+from typing import Any
+
+import holidays
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sla.models import BusinessHours
+from sla.services import calendar_import_holidays
+
+
+class Command(BaseCommand):
+    help = "Import public holidays into a support calendar (by name or id)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--calendar", required=True, help="Calendar name or id.")
+        parser.add_argument("--country", required=True, help="ISO 3166 code, e.g. DE or BG.")
+        parser.add_argument("--year", required=True, type=int)
+        parser.add_argument("--subdivision", help="A state or region code, e.g. BE for Berlin.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        lookup = options["calendar"]
+        calendar = BusinessHours.objects.filter(name=lookup).first()
+        if calendar is None and lookup.isdigit():
+            calendar = BusinessHours.objects.filter(pk=int(lookup)).first()
+        if calendar is None:
+            names = ", ".join(BusinessHours.objects.values_list("name", flat=True))
+            raise CommandError(f"No calendar {lookup!r}. Known calendars: {names}")
+        country = options["country"].upper()
+        if country not in holidays.list_supported_countries():
+            raise CommandError(f"The holidays package knows no country {country!r}.")
+        try:
+            added, kept = calendar_import_holidays(
+                calendar=calendar,
+                country=country,
+                year=options["year"],
+                subdivision=options["subdivision"],
+            )
+        except NotImplementedError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(f"{calendar}: added {added} holidays, {kept} were already there.")

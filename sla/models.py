@@ -1,0 +1,271 @@
+"""Support calendars, SLA policies, and one stored, indexed row per SLA target instance."""
+
+from __future__ import annotations
+
+import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import validate_time_zone
+from sla.business_time import BusinessCalendar
+from tickets.models import Severity, Ticket
+
+if TYPE_CHECKING:
+    from django_stubs_ext.db.models.manager import RelatedManager
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+Intervals = tuple[tuple[int, datetime.time, datetime.time], ...]
+
+
+@lru_cache(maxsize=64)
+def _business_calendar(
+    zone: str, intervals: Intervals, holidays: tuple[datetime.date, ...]
+) -> BusinessCalendar:
+    """One BusinessCalendar per distinct definition, so its day table is built once per process."""
+    hours: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+    for weekday, opens, closes in intervals:
+        hours.setdefault(weekday, []).append((opens, closes))
+    return BusinessCalendar(zone, hours, holidays)
+
+
+class BusinessHours(models.Model):
+    """A support calendar: weekly opening intervals in an IANA zone, and holidays."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
+    )
+
+    if TYPE_CHECKING:
+        intervals: RelatedManager[WeeklyInterval]
+        holidays: RelatedManager[Holiday]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business hours")
+        verbose_name_plural = _("business hours")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def business_calendar(self) -> BusinessCalendar:
+        """The pure clock for this calendar as stored now (two queries)."""
+        intervals = tuple(
+            self.intervals.order_by("weekday", "opens").values_list("weekday", "opens", "closes")
+        )
+        holidays = tuple(self.holidays.order_by("date").values_list("date", flat=True))
+        return _business_calendar(self.time_zone, intervals, holidays)
+
+
+class WeeklyInterval(models.Model):
+    calendar = models.ForeignKey(
+        BusinessHours,
+        verbose_name=_("calendar"),
+        on_delete=models.CASCADE,
+        related_name="intervals",
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["calendar", "weekday", "opens"]
+        verbose_name = _("opening interval")
+        verbose_name_plural = _("opening intervals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")),
+                name="interval_closes_after_it_opens",
+                violation_error_message=_("An interval must close after it opens."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(
+        BusinessHours, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="one_holiday_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class Clock(models.TextChoices):
+    CALENDAR = "calendar", _("Calendar hours (24/7)")
+    BUSINESS = "business", _("Business hours")
+
+
+class SlaPolicy(models.Model):
+    """A set of targets per severity, counted on a support calendar."""
+
+    VIP = "vip"
+    STANDARD = "standard"
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    calendar = models.ForeignKey(
+        BusinessHours, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    if TYPE_CHECKING:
+        targets: RelatedManager[SlaPolicyTarget]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicyTarget(models.Model):
+    """The promised first response and follow-up for one severity under one policy."""
+
+    policy = models.ForeignKey(
+        SlaPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="targets"
+    )
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    first_response = models.DurationField(_("first response within"))
+    first_response_clock = models.CharField(
+        _("first response clock"), max_length=16, choices=Clock.choices
+    )
+    follow_up = models.DurationField(
+        _("follow-up within"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when the severity has no numeric follow-up target."),
+    )
+    follow_up_clock = models.CharField(
+        _("follow-up clock"), max_length=16, choices=Clock.choices, default=Clock.BUSINESS
+    )
+
+    class Meta:
+        ordering = ["policy", "severity"]
+        verbose_name = _("SLA policy target")
+        verbose_name_plural = _("SLA policy targets")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "severity"], name="one_target_per_severity")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} · {self.get_severity_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.first_response is not None and self.first_response <= datetime.timedelta(0):
+            raise ValidationError({"first_response": _("A target must be longer than zero.")})
+        if self.follow_up is not None and self.follow_up <= datetime.timedelta(0):
+            raise ValidationError({"follow_up": _("A target must be longer than zero.")})
+
+
+class TargetKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class TargetState(models.TextChoices):
+    ACTIVE = "active", _("Running")
+    FULFILLED = "fulfilled", _("Met")
+    BREACHED = "breached", _("Breached")
+    CANCELLED = "cancelled", _("Stopped")
+
+
+class SlaTarget(models.Model):
+    """One promise on one ticket, with its deadlines stored so scans and reports stay in SQL."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="sla_targets"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=TargetKind.choices)
+    # Copied from the policy when the target opens, so editing a policy never rewrites history.
+    policy = models.ForeignKey(
+        SlaPolicy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="+"
+    )
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
+    target = models.DurationField(_("target"))
+    clock = models.CharField(_("clock"), max_length=16, choices=Clock.choices)
+    calendar = models.ForeignKey(
+        BusinessHours, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(
+        _("received at"), help_text=_("What set the clock going: the ticket, a reply, a reopening.")
+    )
+    started_at = models.DateTimeField(_("clock started at"))
+    warn_at = models.DateTimeField(_("warn at"))
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=TargetState.choices, default=TargetState.ACTIVE
+    )
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    fulfilled_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    time_taken = models.DurationField(
+        _("time taken"),
+        null=True,
+        blank=True,
+        help_text=_("From the clock start to the answer, counted in the target's own clock."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "started_at", "pk"]
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind"],
+                condition=Q(state="active"),
+                name="one_running_target_per_kind",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(state="active"), name="sla_target_running_due"
+            ),
+            models.Index(
+                fields=["warn_at"],
+                condition=Q(state="active", warned_at__isnull=True),
+                name="sla_target_pending_warning",
+            ),
+            models.Index(fields=["ticket", "kind"], name="sla_target_ticket_kind"),
+            models.Index(fields=["due_at", "kind"], name="sla_target_due_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.get_kind_display()} ({self.get_state_display()})"
+
+    def business_calendar(self) -> BusinessCalendar:
+        if self.clock == Clock.CALENDAR:
+            return BusinessCalendar.twenty_four_seven()
+        return self.calendar.business_calendar()

@@ -1,0 +1,21 @@
+"""The SLA engine's side of `tickets.signals.ticket_changed`."""
+
+from typing import Any
+
+from sla import services
+from tickets.signals import ChangeKind, TicketChange
+
+
+def on_ticket_changed(sender: Any, *, change: TicketChange, **kwargs: Any) -> None:
+    ticket = change.ticket
+    if change.kind == ChangeKind.CREATED:
+        services.sla_ticket_created(ticket=ticket)
+    elif change.kind == ChangeKind.STAFF_PUBLIC_REPLY:
+        services.sla_staff_replied(ticket=ticket, at=change.at)
+    elif change.kind == ChangeKind.STATUS_CHANGED:
+        assert change.previous_status is not None
+        services.sla_status_changed(
+            ticket=ticket, previous_status=change.previous_status, at=change.at
+        )
+    elif change.kind == ChangeKind.SEVERITY_CHANGED:
+        services.sla_severity_changed(ticket=ticket, at=change.at)

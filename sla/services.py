@@ -1,0 +1,453 @@
+"""Every write to SLA targets: opening, answering, pausing, recomputing and the breach scan."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import MANAGERS_GROUP, AssignmentRole, DedicatedAssignment, User
+from accounts.selectors import company_active_addon
+from sla.business_time import BusinessCalendar
+from sla.models import (
+    BusinessHours,
+    Clock,
+    Holiday,
+    SlaPolicy,
+    SlaPolicyTarget,
+    SlaTarget,
+    TargetKind,
+    TargetState,
+)
+from tickets import services as ticket_services
+from tickets.models import (
+    ACTIVE_STATUSES,
+    Channel,
+    EscalationSource,
+    EventKind,
+    Notification,
+    NotificationKind,
+    Severity,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    Visibility,
+)
+
+# Channels the seed promises only in business hours: what arrives while closed waits for opening.
+BUSINESS_HOURS_CHANNELS = frozenset({Channel.EMAIL, Channel.CHAT, Channel.VOICEMAIL})
+WARNING_SHARE = 0.8
+ESCALATING_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
+
+
+def policy_for_ticket(*, ticket: Ticket) -> SlaPolicy:
+    """VIP for companies holding the dedicated-agent add-on, Standard for everyone else."""
+    code = SlaPolicy.VIP if company_active_addon(company=ticket.company) else SlaPolicy.STANDARD
+    return SlaPolicy.objects.select_related("calendar").get(code=code)
+
+
+def clock_start(*, ticket: Ticket, calendar: BusinessCalendar) -> datetime.datetime:
+    """When the SLA clock starts: at once, unless a business-hours channel received it closed."""
+    if ticket.channel in BUSINESS_HOURS_CHANNELS and not calendar.is_open(ticket.created_at):
+        return calendar.next_opening(ticket.created_at)
+    return ticket.created_at
+
+
+def _clock(clock: str, calendar: BusinessHours) -> BusinessCalendar:
+    if clock == Clock.CALENDAR:
+        return BusinessCalendar.twenty_four_seven()
+    return calendar.business_calendar()
+
+
+def _set_deadlines(target: SlaTarget) -> None:
+    clock = _clock(target.clock, target.calendar)
+    target.due_at = clock.add(target.started_at, target.target)
+    target.warn_at = clock.add(target.started_at, target.target * WARNING_SHARE)
+
+
+def _open_target(
+    *,
+    ticket: Ticket,
+    kind: TargetKind,
+    policy: SlaPolicy,
+    duration: datetime.timedelta,
+    clock: str,
+    received_at: datetime.datetime,
+    started_at: datetime.datetime,
+) -> SlaTarget:
+    target = SlaTarget(
+        ticket=ticket,
+        kind=kind,
+        policy=policy,
+        severity=ticket.severity,
+        target=duration,
+        clock=clock,
+        calendar=policy.calendar,
+        received_at=received_at,
+        started_at=started_at,
+        created_at=received_at,
+    )
+    _set_deadlines(target)
+    target.save()
+    return target
+
+
+def _policy_target(policy: SlaPolicy, severity: int) -> SlaPolicyTarget:
+    return policy.targets.get(severity=severity)
+
+
+def sla_ticket_created(*, ticket: Ticket) -> SlaTarget:
+    """Open the first-response target of a new ticket."""
+    policy = policy_for_ticket(ticket=ticket)
+    rule = _policy_target(policy, ticket.severity)
+    started_at = clock_start(ticket=ticket, calendar=policy.calendar.business_calendar())
+    ticket_services.ticket_set_sla_clock_start(ticket=ticket, started_at=started_at)
+    return _open_target(
+        ticket=ticket,
+        kind=TargetKind.FIRST_RESPONSE,
+        policy=policy,
+        duration=rule.first_response,
+        clock=rule.first_response_clock,
+        received_at=ticket.created_at,
+        started_at=started_at,
+    )
+
+
+def _answer(target: SlaTarget, at: datetime.datetime) -> None:
+    """Record that staff answered: a running target is met; a breached one keeps its breach."""
+    target.fulfilled_at = at
+    target.time_taken = _clock(target.clock, target.calendar).elapsed(target.started_at, at)
+    if target.state == TargetState.ACTIVE:
+        target.state = TargetState.FULFILLED
+    target.save(update_fields=["fulfilled_at", "time_taken", "state"])
+
+
+def _unanswered(ticket: Ticket) -> list[SlaTarget]:
+    """Targets still waiting for a staff answer: running, or breached and not yet answered."""
+    return list(
+        ticket.sla_targets.filter(
+            state__in=[TargetState.ACTIVE, TargetState.BREACHED], fulfilled_at__isnull=True
+        ).select_related("calendar")
+    )
+
+
+def _open_follow_up(ticket: Ticket, *, policy: SlaPolicy, at: datetime.datetime) -> None:
+    rule = _policy_target(policy, ticket.severity)
+    if rule.follow_up is None or ticket.status not in ACTIVE_STATUSES:
+        return
+    _open_target(
+        ticket=ticket,
+        kind=TargetKind.FOLLOW_UP,
+        policy=policy,
+        duration=rule.follow_up,
+        clock=rule.follow_up_clock,
+        received_at=at,
+        started_at=at,
+    )
+
+
+def _ticket_policy(ticket: Ticket) -> SlaPolicy:
+    """The policy the ticket opened under; a later plan change does not move its goalposts."""
+    first = ticket.sla_targets.select_related("policy__calendar").order_by("pk").first()
+    return first.policy if first is not None else policy_for_ticket(ticket=ticket)
+
+
+def sla_staff_replied(*, ticket: Ticket, at: datetime.datetime) -> None:
+    """A staff public reply answers every waiting target and starts the next follow-up."""
+    for target in _unanswered(ticket):
+        _answer(target, at)
+    _open_follow_up(ticket, policy=_ticket_policy(ticket), at=at)
+
+
+def _stop(targets: list[SlaTarget], at: datetime.datetime) -> None:
+    for target in targets:
+        target.state = TargetState.CANCELLED
+        target.cancelled_at = at
+        target.save(update_fields=["state", "cancelled_at"])
+
+
+def _running(ticket: Ticket, *kinds: TargetKind) -> list[SlaTarget]:
+    return list(
+        ticket.sla_targets.filter(state=TargetState.ACTIVE, kind__in=kinds).select_related(
+            "calendar"
+        )
+    )
+
+
+def _first_response_given(ticket: Ticket) -> bool:
+    return ticket.sla_targets.filter(
+        kind=TargetKind.FIRST_RESPONSE, fulfilled_at__isnull=False
+    ).exists()
+
+
+def _awaiting_answer(
+    ticket: Ticket, kind: TargetKind, since: datetime.datetime | None = None
+) -> bool:
+    """Whether a target of this kind still waits for staff: running, or breached and unanswered."""
+    pending = ticket.sla_targets.filter(
+        kind=kind,
+        state__in=[TargetState.ACTIVE, TargetState.BREACHED],
+        fulfilled_at__isnull=True,
+    )
+    if since is not None:
+        pending = pending.filter(started_at__gte=since)
+    return pending.exists()
+
+
+def sla_status_changed(*, ticket: Ticket, previous_status: str, at: datetime.datetime) -> None:
+    """Waiting, solved and closed stop the follow-up clock; reopening starts a new one."""
+    was_active = previous_status in ACTIVE_STATUSES
+    is_active = ticket.status in ACTIVE_STATUSES
+    if ticket.status in (Status.SOLVED, Status.CLOSED):
+        # Also from waiting, where an unanswered first response is still running.
+        _stop(_running(ticket, TargetKind.FOLLOW_UP, TargetKind.FIRST_RESPONSE), at)
+    elif was_active and not is_active:
+        _stop(_running(ticket, TargetKind.FOLLOW_UP), at)
+    elif is_active and not was_active:
+        policy = _ticket_policy(ticket)
+        if _first_response_given(ticket):
+            # A staff reply that reopens the ticket has already started the follow-up.
+            if not _running(ticket, TargetKind.FOLLOW_UP):
+                _open_follow_up(ticket, policy=policy, at=at)
+        elif not _awaiting_answer(ticket, TargetKind.FIRST_RESPONSE):
+            rule = _policy_target(policy, ticket.severity)
+            _open_target(
+                ticket=ticket,
+                kind=TargetKind.FIRST_RESPONSE,
+                policy=policy,
+                duration=rule.first_response,
+                clock=rule.first_response_clock,
+                received_at=at,
+                started_at=at,
+            )
+
+
+def _follow_up_start(ticket: Ticket) -> datetime.datetime:
+    """The later of the last staff public reply and the last time the ticket became open."""
+    last_reply = TicketMessage.objects.filter(
+        ticket=ticket,
+        visibility=Visibility.PUBLIC,
+        is_automatic=False,
+        author__company__isnull=True,
+    ).aggregate(at=Max("created_at"))["at"]
+    last_reopen = TicketEvent.objects.filter(
+        ticket=ticket, kind=EventKind.STATUS, data__new__in=list(ACTIVE_STATUSES)
+    ).aggregate(at=Max("created_at"))["at"]
+    candidates = [moment for moment in (last_reply, last_reopen) if moment is not None]
+    return max(candidates) if candidates else ticket.created_at
+
+
+def sla_severity_changed(*, ticket: Ticket, at: datetime.datetime) -> None:
+    """Running targets take the new severity's targets from their own start; breaches stay."""
+    policy = _ticket_policy(ticket)
+    rule = _policy_target(policy, ticket.severity)
+    running = _running(ticket, TargetKind.FIRST_RESPONSE, TargetKind.FOLLOW_UP)
+    for target in running:
+        if target.kind == TargetKind.FIRST_RESPONSE:
+            target.target, target.clock = rule.first_response, rule.first_response_clock
+        elif rule.follow_up is None:
+            _stop([target], at)
+            continue
+        else:
+            target.target, target.clock = rule.follow_up, rule.follow_up_clock
+        target.severity = ticket.severity
+        _set_deadlines(target)
+        target.save(update_fields=["target", "clock", "severity", "due_at", "warn_at"])
+    has_follow_up = any(target.kind == TargetKind.FOLLOW_UP for target in running)
+    if (
+        not has_follow_up
+        and rule.follow_up is not None
+        and ticket.status in ACTIVE_STATUSES
+        and _first_response_given(ticket)
+    ):
+        start = _follow_up_start(ticket)
+        # A follow-up of this same wait that already breached stands; a second would breach twice.
+        if not _awaiting_answer(ticket, TargetKind.FOLLOW_UP, since=start):
+            _open_follow_up(ticket, policy=policy, at=start)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    warned: int
+    breached: int
+    escalated: int
+
+
+def sla_scan(*, now: datetime.datetime | None = None, batch_size: int = 1000) -> ScanResult:
+    """Warn and breach every due target exactly once; safe to run twice or concurrently."""
+    now = now or timezone.now()
+    warned = breached = escalated = 0
+    while count := _warn_batch(now=now, batch_size=batch_size):
+        warned += count
+    while True:
+        count, escalations = _breach_batch(now=now, batch_size=batch_size)
+        if not count:
+            break
+        breached += count
+        escalated += escalations
+    return ScanResult(warned=warned, breached=breached, escalated=escalated)
+
+
+def _claim(queryset: object, batch_size: int) -> list[int]:
+    """Lock a batch of due rows, skipping rows another scan holds."""
+    return list(
+        queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[  # type: ignore[attr-defined]
+            :batch_size
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class _DueTarget:
+    pk: int
+    ticket_id: int
+    kind: str
+    severity: int
+    due_at: datetime.datetime
+    moment: datetime.datetime  # when the warning or breach happened
+
+
+def _due_targets(ids: list[int], *, moment: str) -> list[_DueTarget]:
+    rows = SlaTarget.objects.filter(pk__in=ids).values_list(
+        "pk", "ticket_id", "kind", "severity", "due_at", moment
+    )
+    return [_DueTarget(*row) for row in rows]
+
+
+@transaction.atomic
+def _warn_batch(*, now: datetime.datetime, batch_size: int) -> int:
+    ids = _claim(
+        SlaTarget.objects.filter(
+            state=TargetState.ACTIVE, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now
+        ).order_by("warn_at"),
+        batch_size,
+    )
+    if not ids:
+        return 0
+    SlaTarget.objects.filter(pk__in=ids, state=TargetState.ACTIVE, warned_at__isnull=True).update(
+        warned_at=F("warn_at")
+    )
+    targets = _due_targets(ids, moment="warn_at")
+    _record(targets, event=EventKind.SLA_WARNING, notice=NotificationKind.SLA_WARNING)
+    return len(targets)
+
+
+@transaction.atomic
+def _breach_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int]:
+    ids = _claim(
+        SlaTarget.objects.filter(state=TargetState.ACTIVE, due_at__lte=now).order_by("due_at"),
+        batch_size,
+    )
+    if not ids:
+        return 0, 0
+    # The breach happened at the deadline, not when a late scan noticed it.
+    SlaTarget.objects.filter(pk__in=ids, state=TargetState.ACTIVE).update(
+        state=TargetState.BREACHED,
+        breached_at=F("due_at"),
+        warned_at=Coalesce("warned_at", "warn_at"),
+    )
+    targets = _due_targets(ids, moment="due_at")
+    _record(targets, event=EventKind.SLA_BREACH, notice=NotificationKind.SLA_BREACH)
+    escalating = [
+        target
+        for target in targets
+        if target.kind == TargetKind.FIRST_RESPONSE and target.severity in ESCALATING_SEVERITIES
+    ]
+    for target in escalating:
+        ticket_services.ticket_escalate(
+            ticket=Ticket.objects.get(pk=target.ticket_id),
+            reason="SLA breach",
+            source=EscalationSource.SLA,
+            at=target.due_at,
+        )
+    return len(targets), len(escalating)
+
+
+def _record(targets: list[_DueTarget], *, event: EventKind, notice: NotificationKind) -> None:
+    """Write the ticket events and the notifications for a claimed batch, in bulk."""
+    tickets = {
+        pk: (assignee_id, company_id)
+        for pk, assignee_id, company_id in Ticket.objects.filter(
+            pk__in={target.ticket_id for target in targets}
+        ).values_list("pk", "assignee_id", "company_id")
+    }
+    contacts = _dedicated_contacts({company_id for _, company_id in tickets.values()})
+    managers: list[int] = []
+    if notice == NotificationKind.SLA_BREACH:
+        managers = list(
+            User.objects.filter(groups__name=MANAGERS_GROUP, is_active=True).values_list(
+                "pk", flat=True
+            )
+        )
+    ticket_services.ticket_events_bulk_record(
+        events=[
+            TicketEvent(
+                ticket_id=target.ticket_id,
+                kind=event,
+                data={
+                    "target": target.pk,
+                    "kind": target.kind,
+                    "due_at": target.due_at.isoformat(),
+                },
+                created_at=target.moment,
+            )
+            for target in targets
+        ]
+    )
+    notifications: list[Notification] = []
+    for target in targets:
+        assignee_id, company_id = tickets[target.ticket_id]
+        recipients = {
+            recipient
+            for recipient in (assignee_id, contacts.get(company_id), *managers)
+            if recipient is not None
+        }
+        notifications.extend(
+            Notification(
+                recipient_id=recipient,
+                kind=notice,
+                ticket_id=target.ticket_id,
+                subject_key=f"sla:{target.pk}",
+                created_at=target.moment,
+            )
+            for recipient in recipients
+        )
+    ticket_services.notifications_bulk_create(notifications=notifications)
+
+
+def _dedicated_contacts(company_ids: set[int]) -> dict[int, int]:
+    """Each company's dedicated agent, or its backup where no dedicated agent is assigned."""
+    contacts: dict[int, int] = {}
+    rows = (
+        DedicatedAssignment.objects.filter(company_id__in=company_ids)
+        .current()
+        .order_by("role")
+        .values_list("company_id", "role", "agent_id")
+    )
+    for company_id, role, agent_id in rows:
+        if role == AssignmentRole.DEDICATED or company_id not in contacts:
+            contacts[company_id] = agent_id
+    return contacts
+
+
+@transaction.atomic
+def calendar_import_holidays(
+    *, calendar: BusinessHours, country: str, year: int, subdivision: str | None = None
+) -> tuple[int, int]:
+    """Add a country's public holidays for a year; dates already present are kept as they are."""
+    import holidays
+
+    found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    existing = set(calendar.holidays.filter(date__year=year).values_list("date", flat=True))
+    new = [
+        Holiday(calendar=calendar, date=day, name=str(name)[:100])
+        for day, name in sorted(found.items())
+        if day not in existing
+    ]
+    Holiday.objects.bulk_create(new)
+    return len(new), len(found) - len(new)

@@ -1,0 +1,407 @@
+"""Every write to tickets; one transaction each, announced through `tickets.signals`."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Tier, User
+from accounts.selectors import company_active_addon
+from tickets.models import (
+    ACTIVE_STATUSES,
+    Channel,
+    Escalation,
+    EscalationSource,
+    EventKind,
+    Notification,
+    NotificationKind,
+    Severity,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    Visibility,
+)
+from tickets.signals import ChangeKind, TicketChange, announce
+
+logger = logging.getLogger(__name__)
+
+
+def is_staff_member(user: User) -> bool:
+    """Staff are the users who belong to no customer company."""
+    return user.company_id is None
+
+
+def _event(
+    *,
+    ticket: Ticket,
+    kind: EventKind,
+    actor: User | None,
+    at: datetime.datetime,
+    **data: Any,
+) -> TicketEvent:
+    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
+    event.save()
+    return event
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    if not value or not value.strip():
+        raise ValidationError({field: message})
+    return value.strip()
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester: User,
+    subject: str,
+    description: str,
+    severity: int,
+    channel: Channel = Channel.WEB,
+    created_by: User | None = None,
+    at: datetime.datetime | None = None,
+) -> Ticket:
+    """Open a ticket for a customer; staff may file it for them (e-mail, phone, voicemail)."""
+    if requester.company_id is None:
+        raise ValidationError({"requester": _("Only customers can be the requester of a ticket.")})
+    at = at or timezone.now()
+    ticket = Ticket(
+        company_id=requester.company_id,
+        requester=requester,
+        subject=subject.strip(),
+        description=description.strip(),
+        severity=severity,
+        channel=channel,
+        created_at=at,
+    )
+    ticket.full_clean()
+    ticket.save()
+    _event(
+        ticket=ticket,
+        kind=EventKind.CREATED,
+        actor=created_by or requester,
+        at=at,
+        severity=ticket.severity,
+        channel=ticket.channel,
+    )
+    announce(TicketChange(ChangeKind.CREATED, ticket, at))
+    return ticket
+
+
+def _change_status(
+    *, ticket: Ticket, status: Status, actor: User | None, at: datetime.datetime
+) -> str | None:
+    """Save a new status with its event and return the previous one (None when unchanged)."""
+    previous = ticket.status
+    if previous == status:
+        return None
+    ticket.status = status
+    ticket.save(update_fields=["status", "updated_at"])
+    _event(ticket=ticket, kind=EventKind.STATUS, actor=actor, at=at, old=previous, new=status)
+    return previous
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    new_status: Status | None = None,
+    at: datetime.datetime | None = None,
+) -> TicketMessage:
+    """Add a public reply; a staff reply answers the customer, a customer reply reopens."""
+    body = _require_text(body, "body", _("Write a reply before sending it."))
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.is_closed:
+        raise ValidationError(
+            _("This ticket is closed, so it cannot take replies. Open a new ticket instead.")
+        )
+    if new_status == Status.NEW and ticket.status != Status.NEW:
+        raise ValidationError(_("A ticket cannot go back to New."))
+    message = TicketMessage(
+        ticket=ticket, author=author, body=body, visibility=Visibility.PUBLIC, created_at=at
+    )
+    message.full_clean()
+    message.save()
+    _event(ticket=ticket, kind=EventKind.REPLIED, actor=author, at=at, message=message.pk)
+    if is_staff_member(author):
+        target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
+        previous = (
+            _change_status(ticket=ticket, status=target, actor=author, at=at) if target else None
+        )
+        # The reply is announced first so it answers what was due before any pause starts.
+        announce(TicketChange(ChangeKind.STAFF_PUBLIC_REPLY, ticket, at))
+        if previous is not None:
+            announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
+    elif ticket.status in (Status.WAITING, Status.SOLVED):
+        previous = _change_status(ticket=ticket, status=Status.OPEN, actor=author, at=at)
+        announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(
+    *, ticket: Ticket, author: User, body: str, at: datetime.datetime | None = None
+) -> TicketMessage:
+    """Add an internal note; customers never see it and it never counts as a response."""
+    if not is_staff_member(author):
+        raise ValidationError(_("Only staff can add internal notes."))
+    body = _require_text(body, "body", _("Write the note before saving it."))
+    at = at or timezone.now()
+    message = TicketMessage(
+        ticket=ticket, author=author, body=body, visibility=Visibility.INTERNAL, created_at=at
+    )
+    message.full_clean()
+    message.save()
+    _event(ticket=ticket, kind=EventKind.NOTE, actor=author, at=at, message=message.pk)
+    return message
+
+
+@transaction.atomic
+def ticket_set_status(
+    *, ticket: Ticket, status: Status, actor: User | None, at: datetime.datetime | None = None
+) -> Ticket:
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.is_closed and status != Status.CLOSED:
+        raise ValidationError(_("A closed ticket cannot be reopened. Open a new ticket instead."))
+    if status == Status.NEW and ticket.status != Status.NEW:
+        raise ValidationError(_("A ticket cannot go back to New."))
+    if (
+        actor is not None
+        and not is_staff_member(actor)
+        and status not in (Status.SOLVED, Status.OPEN)
+    ):
+        raise ValidationError(_("Customers can only mark a ticket solved or reopen it."))
+    previous = _change_status(ticket=ticket, status=status, actor=actor, at=at)
+    if previous is not None:
+        announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_severity(
+    *,
+    ticket: Ticket,
+    severity: int,
+    reason: str,
+    actor: User | None,
+    at: datetime.datetime | None = None,
+) -> Ticket:
+    reason = _require_text(reason, "reason", _("Say why the severity changes."))
+    if severity not in Severity.values:
+        raise ValidationError({"severity": _("Choose a severity from 1 to 5.")})
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    previous = ticket.severity
+    if previous == severity:
+        return ticket
+    ticket.severity = severity
+    ticket.save(update_fields=["severity", "updated_at"])
+    _event(
+        ticket=ticket,
+        kind=EventKind.SEVERITY,
+        actor=actor,
+        at=at,
+        old=previous,
+        new=severity,
+        reason=reason,
+    )
+    announce(TicketChange(ChangeKind.SEVERITY_CHANGED, ticket, at, previous_severity=previous))
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    assignee: User | None,
+    actor: User | None,
+    at: datetime.datetime | None = None,
+) -> Ticket:
+    if assignee is not None and not assignee.has_agent_profile:
+        raise ValidationError({"assignee": _("%(user)s is not an agent.") % {"user": assignee}})
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    previous = ticket.assignee_id
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    event = _event(
+        ticket=ticket,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        at=at,
+        old=previous,
+        new=assignee.pk if assignee else None,
+    )
+    if assignee is not None and assignee != actor:
+        notifications_create(
+            recipient_ids=[assignee.pk],
+            kind=NotificationKind.ASSIGNMENT,
+            ticket_id=ticket.pk,
+            subject_key=f"event:{event.pk}",
+            at=at,
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate(
+    *,
+    ticket: Ticket,
+    reason: str,
+    source: EscalationSource,
+    requested_by: User | None = None,
+    at: datetime.datetime | None = None,
+) -> Escalation:
+    """Move a ticket to the tier-2 seniors and tell them; a ticket already there stays put."""
+    reason = _require_text(reason, "reason", _("Say why the ticket needs a senior engineer."))
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status in (Status.SOLVED, Status.CLOSED):
+        raise ValidationError(_("Only open tickets can be escalated."))
+    if source == EscalationSource.CUSTOMER and company_active_addon(company=ticket.company) is None:
+        raise ValidationError(
+            _("Priority access to senior engineers comes with the dedicated-agent add-on.")
+        )
+    existing = ticket.escalations.order_by("-created_at").first()
+    if ticket.tier == Tier.SENIOR and existing is not None:
+        return existing
+    ticket.tier = Tier.SENIOR
+    ticket.save(update_fields=["tier", "updated_at"])
+    escalation = Escalation(
+        ticket=ticket, source=source, requested_by=requested_by, reason=reason, created_at=at
+    )
+    escalation.full_clean()
+    escalation.save()
+    _event(
+        ticket=ticket,
+        kind=EventKind.ESCALATED,
+        actor=requested_by,
+        at=at,
+        source=source,
+        reason=reason,
+    )
+    seniors = User.objects.filter(agent_profile__tier=Tier.SENIOR, is_active=True)
+    notifications_create(
+        recipient_ids=seniors.values_list("pk", flat=True),
+        kind=NotificationKind.ESCALATION,
+        ticket_id=ticket.pk,
+        subject_key=f"escalation:{escalation.pk}",
+        at=at,
+    )
+    return escalation
+
+
+def ticket_record_event(
+    *, ticket_id: int, kind: EventKind, at: datetime.datetime, **data: Any
+) -> TicketEvent:
+    """Let another app append a system event (an SLA warning or breach) to a ticket's trail."""
+    event = TicketEvent(ticket_id=ticket_id, kind=kind, actor=None, data=data, created_at=at)
+    event.save()
+    return event
+
+
+def ticket_events_bulk_record(*, events: Iterable[TicketEvent]) -> None:
+    """Append many system events at once, for scans that touch many tickets."""
+    TicketEvent.objects.bulk_create(list(events))
+
+
+def ticket_set_sla_clock_start(*, ticket: Ticket, started_at: datetime.datetime) -> None:
+    ticket.sla_clock_started_at = started_at
+    ticket.save(update_fields=["sla_clock_started_at"])
+
+
+def notifications_create(
+    *,
+    recipient_ids: Iterable[int],
+    kind: NotificationKind,
+    ticket_id: int,
+    subject_key: str,
+    at: datetime.datetime,
+) -> None:
+    """In-app notices, once per recipient and subject; their e-mails go out after commit."""
+    rows = [
+        Notification(
+            recipient_id=recipient_id,
+            kind=kind,
+            ticket_id=ticket_id,
+            subject_key=subject_key,
+            created_at=at,
+        )
+        for recipient_id in set(recipient_ids)
+    ]
+    notifications_bulk_create(notifications=rows)
+
+
+def notifications_bulk_create(*, notifications: list[Notification]) -> None:
+    if not notifications:
+        return
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    from tickets.tasks import send_pending_notification_emails
+
+    transaction.on_commit(send_pending_notification_emails.delay)
+
+
+def ticket_is_active(ticket: Ticket) -> bool:
+    return ticket.status in ACTIVE_STATUSES
+
+
+EMAIL_ATTEMPTS_LIMIT = 5
+
+
+class NotificationEmailError(Exception):
+    """Some notification e-mails could not be sent; they stay pending for the next try."""
+
+
+def notifications_send_pending(*, batch_size: int = 200) -> int:
+    """E-mail every notification not yet e-mailed; each row is claimed so none goes out twice."""
+    sent = 0
+    failed: list[int] = []
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(emailed_at__isnull=True, email_attempts__lt=EMAIL_ATTEMPTS_LIMIT)
+                .exclude(pk__in=failed)
+                .select_related("recipient", "ticket__company")
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            for notification in batch:
+                if notification_send_email(notification=notification):
+                    sent += 1
+                else:
+                    failed.append(notification.pk)
+    if failed:
+        raise NotificationEmailError(f"{len(failed)} notification e-mails failed; will retry.")
+    return sent
+
+
+def notification_send_email(*, notification: Notification) -> bool:
+    """Send one notice in its recipient's language; a failure is counted, logged and kept."""
+    from tickets.emails import notification_message
+
+    notification.email_attempts += 1
+    try:
+        notification_message(notification).send()
+    except Exception:
+        logger.exception("Could not e-mail notification %s", notification.pk)
+        notification.save(update_fields=["email_attempts"])
+        return False
+    notification.emailed_at = timezone.now()
+    notification.save(update_fields=["email_attempts", "emailed_at"])
+    return True
