@@ -41,11 +41,12 @@ test: $(VENV)/.dev translations
 	$(BIN)/mypy .
 	DJANGO_SETTINGS_MODULE=vipsupport.settings.test DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 		$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest --create-db
+	$(BIN)/pytest --create-db -n 2
 
 ## bench: the speed figures, one `bench: <name> <value> <unit>` line each.
 bench: $(VENV)/.dev
 	$(BIN)/python -m sla.bench_business_time
+	$(BIN)/python -m sla.bench_scan
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

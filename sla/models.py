@@ -203,8 +203,13 @@ class TargetState(models.TextChoices):
 class SlaTarget(models.Model):
     """One promise on one ticket, with its deadlines stored so scans and reports stay in SQL."""
 
+    # The (ticket, kind) index serves lookups by ticket; a second one would only slow writes.
     ticket = models.ForeignKey(
-        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="sla_targets"
+        Ticket,
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="sla_targets",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=TargetKind.choices)
     # Copied from the policy when the target opens, so editing a policy never rewrites history.
@@ -259,7 +264,6 @@ class SlaTarget(models.Model):
                 name="sla_target_pending_warning",
             ),
             models.Index(fields=["ticket", "kind"], name="sla_target_ticket_kind"),
-            models.Index(fields=["due_at", "kind"], name="sla_target_due_kind"),
         ]
 
     def __str__(self) -> str:

@@ -19,3 +19,4 @@ def on_ticket_changed(sender: Any, *, change: TicketChange, **kwargs: Any) -> No
         )
     elif change.kind == ChangeKind.SEVERITY_CHANGED:
         services.sla_severity_changed(ticket=ticket, at=change.at)
+    services.sla_sync_ticket_deadline(ticket=ticket)

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -47,7 +47,9 @@ ESCALATING_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 def policy_for_ticket(*, ticket: Ticket) -> SlaPolicy:
     """VIP for companies holding the dedicated-agent add-on, Standard for everyone else."""
-    code = SlaPolicy.VIP if company_active_addon(company=ticket.company) else SlaPolicy.STANDARD
+    created_on = timezone.localdate(ticket.created_at)
+    has_addon = company_active_addon(company=ticket.company, on=created_on) is not None
+    code = SlaPolicy.VIP if has_addon else SlaPolicy.STANDARD
     return SlaPolicy.objects.select_related("calendar").get(code=code)
 
 
@@ -279,27 +281,19 @@ class ScanResult:
 
 
 def sla_scan(*, now: datetime.datetime | None = None, batch_size: int = 1000) -> ScanResult:
-    """Warn and breach every due target exactly once; safe to run twice or concurrently."""
+    """Breach, then warn, every due target exactly once; safe to run twice or concurrently."""
     now = now or timezone.now()
     warned = breached = escalated = 0
-    while count := _warn_batch(now=now, batch_size=batch_size):
-        warned += count
+    # Breaches first: a row past its deadline leaves the warning index before the warning pass.
     while True:
         count, escalations = _breach_batch(now=now, batch_size=batch_size)
         if not count:
             break
         breached += count
         escalated += escalations
+    while count := _warn_batch(now=now, batch_size=batch_size):
+        warned += count
     return ScanResult(warned=warned, breached=breached, escalated=escalated)
-
-
-def _claim(queryset: object, batch_size: int) -> list[int]:
-    """Lock a batch of due rows, skipping rows another scan holds."""
-    return list(
-        queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[  # type: ignore[attr-defined]
-            :batch_size
-        ]
-    )
 
 
 @dataclass(frozen=True)
@@ -312,60 +306,58 @@ class _DueTarget:
     moment: datetime.datetime  # when the warning or breach happened
 
 
-def _due_targets(ids: list[int], *, moment: str) -> list[_DueTarget]:
-    rows = SlaTarget.objects.filter(pk__in=ids).values_list(
+def _claim(queryset: QuerySet[SlaTarget], *, moment: str, batch_size: int) -> list[_DueTarget]:
+    """Lock a batch of due rows, skipping rows another scan holds, and read what the scan needs."""
+    rows = queryset.select_for_update(skip_locked=True, of=("self",)).values_list(
         "pk", "ticket_id", "kind", "severity", "due_at", moment
-    )
+    )[:batch_size]
     return [_DueTarget(*row) for row in rows]
 
 
 @transaction.atomic
 def _warn_batch(*, now: datetime.datetime, batch_size: int) -> int:
-    ids = _claim(
+    targets = _claim(
         SlaTarget.objects.filter(
             state=TargetState.ACTIVE, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now
         ).order_by("warn_at"),
-        batch_size,
+        moment="warn_at",
+        batch_size=batch_size,
     )
-    if not ids:
+    if not targets:
         return 0
-    SlaTarget.objects.filter(pk__in=ids, state=TargetState.ACTIVE, warned_at__isnull=True).update(
+    SlaTarget.objects.filter(pk__in=[target.pk for target in targets]).update(
         warned_at=F("warn_at")
     )
-    targets = _due_targets(ids, moment="warn_at")
     _record(targets, event=EventKind.SLA_WARNING, notice=NotificationKind.SLA_WARNING)
     return len(targets)
 
 
 @transaction.atomic
 def _breach_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int]:
-    ids = _claim(
+    targets = _claim(
         SlaTarget.objects.filter(state=TargetState.ACTIVE, due_at__lte=now).order_by("due_at"),
-        batch_size,
+        moment="due_at",
+        batch_size=batch_size,
     )
-    if not ids:
+    if not targets:
         return 0, 0
     # The breach happened at the deadline, not when a late scan noticed it.
-    SlaTarget.objects.filter(pk__in=ids, state=TargetState.ACTIVE).update(
+    SlaTarget.objects.filter(pk__in=[target.pk for target in targets]).update(
         state=TargetState.BREACHED,
         breached_at=F("due_at"),
         warned_at=Coalesce("warned_at", "warn_at"),
     )
-    targets = _due_targets(ids, moment="due_at")
     _record(targets, event=EventKind.SLA_BREACH, notice=NotificationKind.SLA_BREACH)
-    escalating = [
-        target
-        for target in targets
-        if target.kind == TargetKind.FIRST_RESPONSE and target.severity in ESCALATING_SEVERITIES
-    ]
-    for target in escalating:
-        ticket_services.ticket_escalate(
-            ticket=Ticket.objects.get(pk=target.ticket_id),
-            reason="SLA breach",
-            source=EscalationSource.SLA,
-            at=target.due_at,
-        )
-    return len(targets), len(escalating)
+    escalated = ticket_services.tickets_escalate_bulk(
+        moments={
+            target.ticket_id: target.due_at
+            for target in targets
+            if target.kind == TargetKind.FIRST_RESPONSE and target.severity in ESCALATING_SEVERITIES
+        },
+        reason="SLA breach",
+        source=EscalationSource.SLA,
+    )
+    return len(targets), escalated
 
 
 def _record(targets: list[_DueTarget], *, event: EventKind, notice: NotificationKind) -> None:
@@ -451,3 +443,17 @@ def calendar_import_holidays(
     ]
     Holiday.objects.bulk_create(new)
     return len(new), len(found) - len(new)
+
+
+def sla_sync_ticket_deadline(*, ticket: Ticket) -> None:
+    """Copy the earliest deadline still waiting for staff onto the ticket (the queue's key)."""
+    pending = (
+        ticket.sla_targets.filter(
+            state__in=[TargetState.ACTIVE, TargetState.BREACHED], fulfilled_at__isnull=True
+        )
+        .order_by("due_at")
+        .values_list("due_at", "warn_at")
+        .first()
+    )
+    due_at, warn_at = pending if pending is not None else (None, None)
+    ticket_services.ticket_set_sla_deadline(ticket=ticket, due_at=due_at, warn_at=warn_at)

@@ -85,6 +85,10 @@ class Ticket(models.Model):
             "Later than the creation time when a business-hours channel received it closed."
         ),
     )
+    # The SLA engine keeps these equal to its earliest target still waiting for staff, so the
+    # queue orders and pages tickets with one index on this table.
+    sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(_("SLA warning from"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -96,6 +100,11 @@ class Ticket(models.Model):
                 fields=["assignee", "status"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="ticket_open_by_assignee",
+            ),
+            models.Index(
+                fields=["sla_due_at", "severity", "created_at", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="ticket_queue_order",
             ),
         ]
 
@@ -170,7 +179,7 @@ class TicketEvent(models.Model):
     """One change to a ticket, as it happened; rows are never updated or deleted."""
 
     ticket = models.ForeignKey(
-        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events"
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="events"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
     actor = models.ForeignKey(
@@ -197,8 +206,10 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id}: {self.get_kind_display()}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
+        if not self._state.adding:
             raise TypeError("Ticket events are append-only.")
+        # An insert, always: a row built with an existing primary key must not overwrite it.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,7 @@ from accounts.models import Tier, User
 from accounts.selectors import company_active_addon
 from tickets.models import (
     ACTIVE_STATUSES,
+    OPEN_STATUSES,
     Channel,
     Escalation,
     EscalationSource,
@@ -50,6 +51,12 @@ def _event(
     event = TicketEvent(ticket=ticket, kind=kind, actor=actor, data=data, created_at=at)
     event.save()
     return event
+
+
+def _require_member(user: User | None, ticket: Ticket) -> None:
+    """A customer may act only on their own company's tickets (views 404 before this)."""
+    if user is not None and not is_staff_member(user) and user.company_id != ticket.company_id:
+        raise PermissionDenied
 
 
 def _require_text(value: str, field: str, message: str) -> str:
@@ -122,6 +129,7 @@ def ticket_reply(
     body = _require_text(body, "body", _("Write a reply before sending it."))
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    _require_member(author, ticket)
     if ticket.is_closed:
         raise ValidationError(
             _("This ticket is closed, so it cannot take replies. Open a new ticket instead.")
@@ -171,8 +179,11 @@ def ticket_add_note(
 def ticket_set_status(
     *, ticket: Ticket, status: Status, actor: User | None, at: datetime.datetime | None = None
 ) -> Ticket:
+    if status not in Status.values:
+        raise ValidationError({"status": _("Choose a valid status.")})
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    _require_member(actor, ticket)
     if ticket.is_closed and status != Status.CLOSED:
         raise ValidationError(_("A closed ticket cannot be reopened. Open a new ticket instead."))
     if status == Status.NEW and ticket.status != Status.NEW:
@@ -279,30 +290,71 @@ def ticket_escalate(
     existing = ticket.escalations.order_by("-created_at").first()
     if ticket.tier == Tier.SENIOR and existing is not None:
         return existing
-    ticket.tier = Tier.SENIOR
-    ticket.save(update_fields=["tier", "updated_at"])
     escalation = Escalation(
         ticket=ticket, source=source, requested_by=requested_by, reason=reason, created_at=at
     )
     escalation.full_clean()
-    escalation.save()
-    _event(
-        ticket=ticket,
-        kind=EventKind.ESCALATED,
-        actor=requested_by,
-        at=at,
-        source=source,
-        reason=reason,
-    )
-    seniors = User.objects.filter(agent_profile__tier=Tier.SENIOR, is_active=True)
-    notifications_create(
-        recipient_ids=seniors.values_list("pk", flat=True),
-        kind=NotificationKind.ESCALATION,
-        ticket_id=ticket.pk,
-        subject_key=f"escalation:{escalation.pk}",
-        at=at,
-    )
+    _escalate([escalation])
     return escalation
+
+
+@transaction.atomic
+def tickets_escalate_bulk(
+    *, moments: dict[int, datetime.datetime], reason: str, source: EscalationSource
+) -> int:
+    """Escalate many tickets at once (the SLA scan), each at its own moment, in a few queries.
+
+    Tickets already on tier 2, solved or closed are left as they are.
+    """
+    eligible = (
+        Ticket.objects.select_for_update()
+        .filter(pk__in=moments, tier=Tier.AGENT, status__in=OPEN_STATUSES)
+        .values_list("pk", flat=True)
+    )
+    escalations = [
+        Escalation(ticket_id=pk, source=source, reason=reason, created_at=moments[pk])
+        for pk in eligible
+    ]
+    _escalate(escalations)
+    return len(escalations)
+
+
+def _escalate(escalations: list[Escalation]) -> None:
+    """Move the tickets to tier 2, record why, and tell every senior; one query per step."""
+    if not escalations:
+        return
+    Ticket.objects.filter(pk__in=[row.ticket_id for row in escalations]).update(
+        tier=Tier.SENIOR, updated_at=timezone.now()
+    )
+    Escalation.objects.bulk_create(escalations)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=row.ticket_id,
+            kind=EventKind.ESCALATED,
+            actor_id=row.requested_by_id,
+            data={"source": row.source, "reason": row.reason},
+            created_at=row.created_at,
+        )
+        for row in escalations
+    )
+    seniors = list(
+        User.objects.filter(agent_profile__tier=Tier.SENIOR, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    notifications_bulk_create(
+        notifications=[
+            Notification(
+                recipient_id=senior,
+                kind=NotificationKind.ESCALATION,
+                ticket_id=row.ticket_id,
+                subject_key=f"escalation:{row.pk}",
+                created_at=row.created_at,
+            )
+            for row in escalations
+            for senior in seniors
+        ]
+    )
 
 
 def ticket_record_event(
@@ -317,6 +369,16 @@ def ticket_record_event(
 def ticket_events_bulk_record(*, events: Iterable[TicketEvent]) -> None:
     """Append many system events at once, for scans that touch many tickets."""
     TicketEvent.objects.bulk_create(list(events))
+
+
+def ticket_set_sla_deadline(
+    *, ticket: Ticket, due_at: datetime.datetime | None, warn_at: datetime.datetime | None
+) -> None:
+    """Store the SLA engine's next deadline on the ticket, for the queue's single index."""
+    if (ticket.sla_due_at, ticket.sla_warn_at) == (due_at, warn_at):
+        return
+    ticket.sla_due_at, ticket.sla_warn_at = due_at, warn_at
+    ticket.save(update_fields=["sla_due_at", "sla_warn_at"])
 
 
 def ticket_set_sla_clock_start(*, ticket: Ticket, started_at: datetime.datetime) -> None:
@@ -352,7 +414,10 @@ def notifications_bulk_create(*, notifications: list[Notification]) -> None:
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
     from tickets.tasks import send_pending_notification_emails
 
-    transaction.on_commit(send_pending_notification_emails.delay)
+    # One e-mail run per transaction is enough: it sends everything still pending.
+    enqueue = send_pending_notification_emails.delay
+    if not any(entry[1] == enqueue for entry in connection.run_on_commit):
+        transaction.on_commit(enqueue)
 
 
 def ticket_is_active(ticket: Ticket) -> bool:

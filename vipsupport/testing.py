@@ -33,6 +33,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 SEED_MIGRATIONS = [
     "accounts.migrations.0002_seed_plans_and_roles",
     "sla.migrations.0002_seed_calendar_policies_and_scan",
+    "tickets.migrations.0002_schedule_notification_emails",
 ]
 
 
@@ -66,6 +67,17 @@ def _reseed_after_flush(request: pytest.FixtureRequest) -> None:
         return
     request.getfixturevalue("transactional_db")
     _seed()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_zone() -> Iterator[None]:
+    """Requests activate the user's language and zone on the thread; do not let one test's leak."""
+    from django.conf import settings
+    from django.utils import timezone, translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture

@@ -1,0 +1,83 @@
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+
+from accounts.tests.factories import AgentFactory
+from tickets import services
+from tickets.models import Notification, NotificationKind
+from tickets.tests.factories import make_ticket
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime(2026, 11, 30, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def assignment():
+    ticket = make_ticket(at=AT)
+    agent = AgentFactory(email="maria@support.example", preferred_language="bg")
+    services.ticket_assign(ticket=ticket, assignee=agent, actor=None, at=AT)
+    return ticket, agent
+
+
+def test_the_same_notice_is_stored_once_per_recipient(assignment):
+    ticket, agent = assignment
+    key = Notification.objects.get().subject_key
+
+    services.notifications_create(
+        recipient_ids=[agent.pk, agent.pk],
+        kind=NotificationKind.ASSIGNMENT,
+        ticket_id=ticket.pk,
+        subject_key=key,
+        at=AT,
+    )
+
+    assert Notification.objects.count() == 1
+
+
+def test_pending_notices_are_mailed_once_in_the_recipients_language(assignment, mailoutbox):
+    assert services.notifications_send_pending() == 1
+    assert services.notifications_send_pending() == 0
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["maria@support.example"]
+    assert mailoutbox[0].subject.startswith("[VIP поддръжка] Възлагане: #")
+    assert "Тази заявка е възложена на вас." in mailoutbox[0].body
+    assert Notification.objects.get().emailed_at is not None
+
+
+def test_a_failed_send_is_retried_later_without_a_second_notice(assignment, mailoutbox):
+    with (
+        mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down")),
+        pytest.raises(services.NotificationEmailError),
+    ):
+        services.notifications_send_pending()
+
+    notification = Notification.objects.get()
+    assert notification.emailed_at is None
+    assert notification.email_attempts == 1
+
+    assert services.notifications_send_pending() == 1
+    assert Notification.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_a_notice_that_keeps_failing_is_given_up_after_five_attempts(assignment):
+    with mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down")):
+        for _ in range(services.EMAIL_ATTEMPTS_LIMIT):
+            with pytest.raises(services.NotificationEmailError):
+                services.notifications_send_pending()
+
+        assert services.notifications_send_pending() == 0
+
+    assert Notification.objects.get().email_attempts == services.EMAIL_ATTEMPTS_LIMIT
+
+
+def test_the_e_mail_task_is_enqueued_only_after_commit(django_capture_on_commit_callbacks):
+    ticket = make_ticket(at=AT)
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.ticket_assign(ticket=ticket, assignee=AgentFactory(), actor=None, at=AT)
+
+    assert len(callbacks) == 1
+    assert callbacks[0].__self__.name == "tickets.tasks.send_pending_notification_emails"
