@@ -7,7 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role
 
 NAVIGATION = {
-    Role.CUSTOMER: [("accounts:home", _("Home"))],
+    Role.CUSTOMER: [
+        ("accounts:home", _("Home")),
+        ("tickets:list", _("Tickets")),
+        ("tickets:new", _("New ticket")),
+    ],
     Role.AGENT: [("tickets:queue", _("Queue"))],
     Role.SENIOR: [("tickets:queue", _("Queue"))],
     Role.MANAGER: [("sla:reports", _("Reports")), ("tickets:queue", _("Queue"))],
@@ -22,8 +26,13 @@ NAVIGATION = {
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     role = user.role if user is not None and user.is_authenticated else None
-    items = []
-    for name, label in NAVIGATION.get(role, []) if role is not None else []:
-        url = reverse(name)
-        items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    links = [(reverse(name), label) for name, label in NAVIGATION.get(role, [])] if role else []
+    # The most specific link that contains the current page is the active one.
+    matching = [
+        url
+        for url, _label in links
+        if request.path == url or (request.path.startswith(url) and url != "/")
+    ]
+    active = max(matching, key=len, default=None)
+    items = [{"url": url, "label": label, "active": url == active} for url, label in links]
     return {"nav_items": items, "user_role": role}

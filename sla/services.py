@@ -11,7 +11,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import MANAGERS_GROUP, AssignmentRole, DedicatedAssignment, User
-from accounts.selectors import company_active_addon
 from sla.business_time import BusinessCalendar
 from sla.models import (
     BusinessHours,
@@ -23,6 +22,7 @@ from sla.models import (
     TargetKind,
     TargetState,
 )
+from sla.selectors import policy_for_company
 from tickets import services as ticket_services
 from tickets.models import (
     ACTIVE_STATUSES,
@@ -46,11 +46,8 @@ ESCALATING_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 
 def policy_for_ticket(*, ticket: Ticket) -> SlaPolicy:
-    """VIP for companies holding the dedicated-agent add-on, Standard for everyone else."""
-    created_on = timezone.localdate(ticket.created_at)
-    has_addon = company_active_addon(company=ticket.company, on=created_on) is not None
-    code = SlaPolicy.VIP if has_addon else SlaPolicy.STANDARD
-    return SlaPolicy.objects.select_related("calendar").get(code=code)
+    """The policy in force for the ticket's company on the day the ticket came in."""
+    return policy_for_company(company=ticket.company, on=timezone.localdate(ticket.created_at))
 
 
 def clock_start(*, ticket: Ticket, calendar: BusinessCalendar) -> datetime.datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -89,6 +90,13 @@ class Ticket(models.Model):
     # queue orders and pages tickets with one index on this table.
     sla_due_at = models.DateTimeField(_("next SLA deadline"), null=True, blank=True)
     sla_warn_at = models.DateTimeField(_("SLA warning from"), null=True, blank=True)
+    cc = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("CC"),
+        blank=True,
+        related_name="cc_tickets",
+        help_text=_("Colleagues of the requester who follow the ticket."),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -155,6 +163,42 @@ class TicketMessage(models.Model):
         return f"{self.ticket_id}: {self.get_visibility_display()} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A random name under the ticket; the uploaded name is kept on the row, never used on disk."""
+
+    return f"attachments/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a public message or a note; downloaded only through a view that checks access."""
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        TicketMessage,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        help_text=_("Empty for files sent with the ticket's description."),
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
     STATUS = "status", _("Status changed")
@@ -204,6 +248,20 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.get_kind_display()}"
+
+    @property
+    def detail(self) -> str:
+        """What changed, in the active language: "Open → Waiting on customer", the reason…"""
+        data = self.data
+        if self.kind == EventKind.STATUS:
+            return f"{Status(data['old']).label} → {Status(data['new']).label}"
+        if self.kind == EventKind.SEVERITY:
+            return f"{data['old']} → {data['new']}: {data.get('reason', '')}"
+        if self.kind == EventKind.ASSIGNED:
+            return f"→ {data.get('assignee_name') or '—'}"
+        if self.kind == EventKind.ESCALATED:
+            return f"{EscalationSource(data['source']).label}: {data.get('reason', '')}"
+        return ""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

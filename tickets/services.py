@@ -74,6 +74,7 @@ def ticket_create(
     severity: int,
     channel: Channel = Channel.WEB,
     created_by: User | None = None,
+    cc: Iterable[User] = (),
     at: datetime.datetime | None = None,
 ) -> Ticket:
     """Open a ticket for a customer; staff may file it for them (e-mail, phone, voicemail)."""
@@ -91,6 +92,11 @@ def ticket_create(
     )
     ticket.full_clean()
     ticket.save()
+    colleagues = list(cc)
+    if any(user.company_id != requester.company_id for user in colleagues):
+        raise ValidationError({"cc": _("Only colleagues from your own company can be copied.")})
+    if colleagues:
+        ticket.cc.set(colleagues)
     _event(
         ticket=ticket,
         kind=EventKind.CREATED,
@@ -143,6 +149,20 @@ def ticket_reply(
     message.save()
     _event(ticket=ticket, kind=EventKind.REPLIED, actor=author, at=at, message=message.pk)
     if is_staff_member(author):
+        if ticket.assignee_id is None and author.has_agent_profile:
+            # The agent who answers an unowned ticket owns it from then on.
+            previous_assignee = ticket.assignee_id
+            ticket.assignee = author
+            ticket.save(update_fields=["assignee", "updated_at"])
+            _event(
+                ticket=ticket,
+                kind=EventKind.ASSIGNED,
+                actor=author,
+                at=at,
+                old=previous_assignee,
+                new=author.pk,
+                assignee_name=str(author),
+            )
         target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
         previous = (
             _change_status(ticket=ticket, status=target, actor=author, at=at) if target else None
@@ -256,6 +276,7 @@ def ticket_assign(
         at=at,
         old=previous,
         new=assignee.pk if assignee else None,
+        assignee_name=str(assignee) if assignee else "",
     )
     if assignee is not None and assignee != actor:
         notifications_create(
@@ -470,3 +491,20 @@ def notification_send_email(*, notification: Notification) -> bool:
     notification.emailed_at = timezone.now()
     notification.save(update_fields=["email_attempts", "emailed_at"])
     return True
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> None:
+    """Mark one of the user's own notifications read; again is a no-op, another's does not exist."""
+    # Conditional on read_at so a second click, or a race, keeps the first time it was read.
+    updated = Notification.objects.filter(
+        pk=notification_id, recipient=user, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    if not updated and not Notification.objects.filter(pk=notification_id, recipient=user).exists():
+        raise Notification.DoesNotExist(notification_id)
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of the user read, in one UPDATE; returns how many."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

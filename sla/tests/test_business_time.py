@@ -511,11 +511,13 @@ def reference_intervals(
 
 
 def reference_elapsed(scenario: Scenario, start: datetime, end: datetime) -> timedelta:
+    # In UTC throughout: datetimes sharing a zone compare by wall clock, ignoring fold (PEP 495).
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     total = timedelta(0)
     if end <= start:
         return total
     for a, b in reference_intervals(scenario.zone, scenario.hours, scenario.holidays, start, end):
-        lo, hi = max(a, start), min(b, end)
+        lo, hi = max(a.astimezone(UTC), start), min(b.astimezone(UTC), end)
         if hi > lo:
             total += hi - lo
     return total
@@ -566,12 +568,18 @@ def test_matches_brute_force_reference(data: st.DataObject) -> None:
     calendar = scenario.calendar()
     start = scenario.start
     span = timedelta(microseconds=data.draw(st.integers(0, 20 * 86_400_000_000)))
-    end = start + span
+    end = start.astimezone(UTC) + span  # absolute time: wall-clock addition would skip folds
     assert calendar.elapsed(start, end) == reference_elapsed(scenario, start, end)
 
-    merged = reference_intervals(scenario.zone, scenario.hours, scenario.holidays, start, end)
-    assert calendar.is_open(start) == any(a <= start < b for a, b in merged)
-    upcoming = [max(start, a) for a, b in merged if b > start]
+    merged = [
+        (a.astimezone(UTC), b.astimezone(UTC))
+        for a, b in reference_intervals(
+            scenario.zone, scenario.hours, scenario.holidays, start, end
+        )
+    ]
+    start_utc = start.astimezone(UTC)
+    assert calendar.is_open(start) == any(a <= start_utc < b for a, b in merged)
+    upcoming = [max(start_utc, a) for a, b in merged if b > start_utc]
     if upcoming:
         # Compare in UTC: PEP 495 makes fold/gap times unequal to any other zone's datetime.
         assert calendar.next_opening(start).astimezone(UTC) == upcoming[0].astimezone(UTC)

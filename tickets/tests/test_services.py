@@ -167,8 +167,20 @@ def test_a_staff_reply_opens_a_new_ticket_and_writes_reply_and_status_events(tic
     assert status_of(ticket) == Status.OPEN
     assert events(ticket)[1:] == [
         (EventKind.REPLIED, {"message": message.pk}),
+        (EventKind.ASSIGNED, {"old": None, "new": agent.pk, "assignee_name": str(agent)}),
         (EventKind.STATUS, {"old": "new", "new": "open"}),
     ]
+
+
+def test_the_agent_answering_an_unowned_ticket_takes_it_but_not_an_owned_one(ticket, agent):
+    services.ticket_reply(ticket=ticket, author=agent, body="Mine now.", at=T0 + MINUTE)
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+
+    colleague = AgentFactory()
+    services.ticket_reply(ticket=ticket, author=colleague, body="Helping.", at=T0 + MINUTE)
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
 
 
 def test_a_staff_reply_can_set_the_status_in_the_same_step(ticket, agent):
@@ -362,7 +374,7 @@ def test_assigning_an_agent_writes_an_event_and_notifies_the_agent(ticket, agent
     event = TicketEvent.objects.filter(ticket=ticket).last()
     assert (event.kind, event.data, event.actor) == (
         EventKind.ASSIGNED,
-        {"old": None, "new": agent.pk},
+        {"old": None, "new": agent.pk, "assignee_name": str(agent)},
         manager,
     )
     (notice,) = Notification.objects.all()
@@ -407,7 +419,10 @@ def test_unassigning_writes_an_event_and_notifies_nobody(ticket, agent):
 
     services.ticket_assign(ticket=ticket, assignee=None, actor=agent, at=T0 + MINUTE)
 
-    assert events(ticket)[-1] == (EventKind.ASSIGNED, {"old": agent.pk, "new": None})
+    assert events(ticket)[-1] == (
+        EventKind.ASSIGNED,
+        {"old": agent.pk, "new": None, "assignee_name": ""},
+    )
     assert not Notification.objects.exists()
 
 

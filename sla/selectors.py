@@ -1,0 +1,40 @@
+"""Reads of SLA data that pages (through the `sla_tags` template library) and services share."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from accounts.models import Company
+from accounts.selectors import company_active_addon
+from sla.models import SlaPolicy, SlaPolicyTarget, SlaTarget, TargetState
+from tickets.models import Ticket
+
+
+def policy_for_company(*, company: Company, on: datetime.date | None = None) -> SlaPolicy:
+    """VIP for companies holding the dedicated-agent add-on on `on`, Standard for everyone else."""
+    has_addon = company_active_addon(company=company, on=on or timezone.localdate()) is not None
+    code = SlaPolicy.VIP if has_addon else SlaPolicy.STANDARD
+    return SlaPolicy.objects.select_related("calendar").get(code=code)
+
+
+def policy_targets_by_severity(*, company: Company) -> dict[int, SlaPolicyTarget]:
+    policy = policy_for_company(company=company)
+    return {target.severity: target for target in policy.targets.all()}
+
+
+def ticket_targets(*, ticket: Ticket) -> list[SlaTarget]:
+    """Every SLA target of a ticket, oldest first, with what explaining them needs."""
+    return list(ticket.sla_targets.select_related("calendar").order_by("started_at", "pk"))
+
+
+def ticket_pending_target(*, ticket: Ticket) -> SlaTarget | None:
+    """The earliest target still waiting for staff: running, or breached and unanswered."""
+    return (
+        ticket.sla_targets.filter(
+            state__in=[TargetState.ACTIVE, TargetState.BREACHED], fulfilled_at__isnull=True
+        )
+        .order_by("due_at")
+        .first()
+    )

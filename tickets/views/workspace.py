@@ -1,0 +1,276 @@
+"""The staff side: the SLA-ordered queue and the workspace where a ticket is worked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role, User
+from accounts.permissions import STAFF_ROLES, role_required
+from accounts.selectors import company_active_addon, company_dedicated_contact
+from tickets import services
+from tickets.attachments import attachments_add
+from tickets.forms import (
+    AssignForm,
+    NoteForm,
+    ReasonForm,
+    SeverityForm,
+    StaffReplyForm,
+    StatusForm,
+)
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    EscalationSource,
+    Severity,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from tickets.queue import Cursor, View, filters_from_query, queue_page
+from tickets.views import HtmxHttpRequest
+
+staff_only = role_required(*STAFF_ROLES)
+
+
+def _staff(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@staff_only
+def queue(request: HtmxHttpRequest) -> HttpResponse:
+    """Open tickets, most urgent first; htmx polls it every 30 s for the rows alone."""
+    user = _staff(request)
+    default_view = View.TIER_2 if user.role == Role.SENIOR else View.ALL
+    filters = filters_from_query(data=request.GET.dict(), default_view=default_view)
+    after = Cursor.decode(request.GET["after"]) if request.GET.get("after") else None
+    page = queue_page(user=user, filters=filters, after=after)
+    params = request.GET.copy()
+    params.pop("after", None)
+    next_params = params.copy()
+    if page.next_cursor is not None:
+        next_params["after"] = page.next_cursor.encode()
+    context = {
+        "page": page,
+        "filters": filters,
+        "views": [
+            (View.ALL, _("All")),
+            (View.MINE, _("Mine")),
+            (View.MY_VIP, _("My VIP companies")),
+            (View.UNASSIGNED, _("Unassigned")),
+            (View.TIER_2, _("Tier 2")),
+        ],
+        "severities": Severity.choices,
+        "statuses": [(status, Status(status).label) for status in OPEN_STATUSES],
+        "agents": User.objects.filter(agent_profile__isnull=False, is_active=True).order_by(
+            "first_name", "last_name"
+        ),
+        "now": timezone.now(),
+        "base_query": params.urlencode(),
+        "next_query": next_params.urlencode() if page.next_cursor else "",
+        "is_first_page": after is None,
+    }
+    template = "tickets/queue/_rows.html" if request.htmx else "tickets/queue/queue.html"
+    return render(request, template, context)
+
+
+def _ticket(pk: int) -> Ticket:
+    return get_object_or_404(
+        Ticket.objects.select_related("company", "requester", "assignee__agent_profile"), pk=pk
+    )
+
+
+def _forms(ticket: Ticket) -> dict[str, Form]:
+    agents = User.objects.filter(agent_profile__isnull=False, is_active=True).order_by(
+        "first_name", "last_name"
+    )
+    return {
+        "reply_form": StaffReplyForm(),
+        "note_form": NoteForm(),
+        "status_form": StatusForm(initial={"status": ticket.status}),
+        "severity_form": SeverityForm(initial={"severity": ticket.severity}),
+        "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}, agents=agents),
+        "escalate_form": ReasonForm(),
+    }
+
+
+def _render_workspace(
+    request: HttpRequest, ticket: Ticket, *, bound: dict[str, Form] | None = None, status: int = 200
+) -> HttpResponse:
+    conversation = (
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+    events = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    has_addon = company_active_addon(company=ticket.company) is not None
+    context: dict[str, object] = {
+        "ticket": ticket,
+        "conversation": list(conversation),
+        "description_files": list(ticket.attachments.filter(message__isnull=True)),
+        "events": list(events),
+        "escalations": list(ticket.escalations.select_related("requested_by")),
+        "is_vip": has_addon,
+        "contact": company_dedicated_contact(company=ticket.company, at=timezone.now())
+        if has_addon
+        else None,
+        "now": timezone.now(),
+        **_forms(ticket),
+        **(bound or {}),
+    }
+    return render(request, "tickets/workspace/ticket.html", context, status=status)
+
+
+@staff_only
+def ticket_work(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_workspace(request, _ticket(pk))
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form: Form,
+    name: str,
+    action: Callable[[Ticket, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Validate a workspace form, run its service, and redirect; or show the errors, input kept."""
+    ticket = _ticket(pk)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                action(ticket, form.cleaned_data)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, done)
+            return redirect("tickets:work", pk=ticket.pk)
+    return _render_workspace(request, ticket, bound={name: form}, status=400)
+
+
+@staff_only
+@require_POST
+def work_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """A public reply (or, with "internal" set, a note), with attachments."""
+    user = _staff(request)
+    if request.POST.get("internal"):
+        note_form = NoteForm(request.POST, request.FILES)
+
+        def add_note(ticket: Ticket, data: dict[str, Any]) -> None:
+            note = services.ticket_add_note(ticket=ticket, author=user, body=str(data["body"]))
+            attachments_add(ticket=ticket, message=note, files=data["attachments"])
+
+        return _act(
+            request, pk, form=note_form, name="note_form", action=add_note, done=_("Note added.")
+        )
+
+    reply_form = StaffReplyForm(request.POST, request.FILES)
+
+    def reply(ticket: Ticket, data: dict[str, Any]) -> None:
+        then = data.get("then")
+        message = services.ticket_reply(
+            ticket=ticket,
+            author=user,
+            body=str(data["body"]),
+            new_status=Status(then) if then else None,
+        )
+        attachments_add(ticket=ticket, message=message, files=data["attachments"])
+
+    return _act(
+        request, pk, form=reply_form, name="reply_form", action=reply, done=_("Reply sent.")
+    )
+
+
+@staff_only
+@require_POST
+def work_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    return _act(
+        request,
+        pk,
+        form=StatusForm(request.POST),
+        name="status_form",
+        action=lambda ticket, data: services.ticket_set_status(
+            ticket=ticket, status=Status(str(data["status"])), actor=user
+        ),
+        done=_("Status changed."),
+    )
+
+
+@staff_only
+@require_POST
+def work_severity(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    return _act(
+        request,
+        pk,
+        form=SeverityForm(request.POST),
+        name="severity_form",
+        action=lambda ticket, data: services.ticket_change_severity(
+            ticket=ticket,
+            severity=int(str(data["severity"])),
+            reason=str(data["reason"]),
+            actor=user,
+        ),
+        done=_("Severity changed; the SLA deadlines were recomputed."),
+    )
+
+
+@staff_only
+@require_POST
+def work_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    agents = User.objects.filter(agent_profile__isnull=False, is_active=True)
+    data = request.POST.copy()
+    if data.get("assignee") == "me":
+        data["assignee"] = str(user.pk)
+    return _act(
+        request,
+        pk,
+        form=AssignForm(data, agents=agents),
+        name="assign_form",
+        action=lambda ticket, data: services.ticket_assign(
+            ticket=ticket, assignee=data["assignee"], actor=user
+        ),
+        done=_("Assignment saved."),
+    )
+
+
+@staff_only
+@require_POST
+def work_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    return _act(
+        request,
+        pk,
+        form=ReasonForm(request.POST),
+        name="escalate_form",
+        action=lambda ticket, data: services.ticket_escalate(
+            ticket=ticket,
+            reason=str(data["reason"]),
+            source=EscalationSource.AGENT,
+            requested_by=user,
+        ),
+        done=_("Escalated to tier 2; the seniors were notified."),
+    )
