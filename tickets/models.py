@@ -249,6 +249,16 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.get_kind_display()}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Ticket events are append-only.")
+        # An insert, always: a row built with an existing primary key must not overwrite it.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Ticket events are append-only.")
+
     @property
     def detail(self) -> str:
         """What changed, in the active language: "Open → Waiting on customer", the reason…"""
@@ -262,16 +272,6 @@ class TicketEvent(models.Model):
         if self.kind == EventKind.ESCALATED:
             return f"{EscalationSource(data['source']).label}: {data.get('reason', '')}"
         return ""
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise TypeError("Ticket events are append-only.")
-        # An insert, always: a row built with an existing primary key must not overwrite it.
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("Ticket events are append-only.")
 
 
 class EscalationSource(models.TextChoices):
