@@ -11,13 +11,20 @@ NAVIGATION = {
         ("accounts:home", _("Home")),
         ("tickets:list", _("Tickets")),
         ("tickets:new", _("New ticket")),
+        ("sla:statement", _("SLA statement")),
     ],
     Role.AGENT: [("tickets:queue", _("Queue"))],
     Role.SENIOR: [("tickets:queue", _("Queue"))],
-    Role.MANAGER: [("sla:reports", _("Reports")), ("tickets:queue", _("Queue"))],
+    Role.MANAGER: [
+        ("sla:reports", _("Reports")),
+        ("sla:report", _("SLA report")),
+        ("sla:statement", _("SLA statements")),
+        ("tickets:queue", _("Queue")),
+    ],
     Role.ADMIN: [
         ("admin:index", _("Admin")),
         ("sla:reports", _("Reports")),
+        ("sla:report", _("SLA report")),
         ("tickets:queue", _("Queue")),
     ],
 }

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import (
@@ -125,4 +127,53 @@ def support_desk_hours(*, at: datetime.datetime) -> ContactHours:
         last_open=datetime.datetime.combine(last_day, SUPPORT_DESK_OPENS, zone),
         open_now=open_now,
         back_at=None if open_now else calendar.next_opening(at),
+    )
+
+
+@dataclass(frozen=True)
+class AddonOverviewRow:
+    company: Company
+    subscription: AddOnSubscription
+    dedicated: User | None
+    backup: User | None
+
+
+@dataclass(frozen=True)
+class AddonOverview:
+    rows: list[AddonOverviewRow]
+    monthly_revenue: dict[str, Decimal]
+
+
+def addon_overview(*, on: datetime.date | None = None) -> AddonOverview:
+    """Companies holding the dedicated-agent add-on, their agents, and its monthly revenue."""
+    day = on or timezone.localdate()
+    subscriptions = list(
+        AddOnSubscription.objects.filter(addon__code=AddOn.DEDICATED_AGENT)
+        .active_on(day)
+        .select_related("company")
+        .order_by("company__name")
+    )
+    current = DedicatedAssignment.objects.filter(
+        company_id__in=[row.company_id for row in subscriptions]
+    ).current()
+    agents: dict[tuple[int, str], User] = {
+        (row.company_id, row.role): row.agent for row in current.select_related("agent")
+    }
+    revenue = dict(
+        AddOnSubscription.objects.filter(pk__in=[row.pk for row in subscriptions])
+        .values_list("currency")
+        .annotate(total=Sum("monthly_price"))
+        .order_by("currency")
+    )
+    return AddonOverview(
+        rows=[
+            AddonOverviewRow(
+                row.company,
+                row,
+                agents.get((row.company_id, AssignmentRole.DEDICATED)),
+                agents.get((row.company_id, AssignmentRole.BACKUP)),
+            )
+            for row in subscriptions
+        ],
+        monthly_revenue=revenue,
     )

@@ -1,11 +1,142 @@
-from django.http import HttpRequest, HttpResponse
+"""Managers' reports: the SLA report, its CSV, and the add-on overview."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from accounts.selectors import addon_overview
+from sla.charts import trend_chart
+from sla.forms import ReportForm
+from sla.reports import BREACH_ORDERINGS, report_breaches, report_build, report_targets
+
+managers_only = role_required(Role.MANAGER, Role.ADMIN)
 
 
-@role_required(Role.MANAGER, Role.ADMIN)
+@managers_only
 def reports(request: HttpRequest) -> HttpResponse:
-    """The managers' landing page; the SLA reports arrive with the reports issue."""
-    return render(request, "sla/reports.html")
+    """The managers' landing page: the add-on overview and the way into the SLA report."""
+    return render(request, "sla/reports.html", {"overview": addon_overview()})
+
+
+def _form(request: HttpRequest) -> ReportForm:
+    data = request.GET if request.GET else None
+    return ReportForm(
+        data,
+        zone=timezone.get_current_timezone(),
+        today=timezone.localdate(),
+    )
+
+
+@managers_only
+def sla_report(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    if form.is_bound and not form.is_valid():
+        return render(request, "sla/sla_report.html", {"form": form}, status=400)
+    if not form.is_bound:
+        form = ReportForm(
+            {"period": "this_month"},
+            zone=timezone.get_current_timezone(),
+            today=timezone.localdate(),
+        )
+        form.is_valid()
+    filters = form.filters()
+    report = report_build(filters=filters)
+    ordering = request.GET.get("sort", "-due")
+    breaches = report_breaches(targets=report_targets(filters=filters), ordering=ordering)
+    page = Paginator(breaches, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for key in ("sort", "page"):
+        query.pop(key, None)
+    return render(
+        request,
+        "sla/sla_report.html",
+        {
+            "form": form,
+            "report": report,
+            "chart": trend_chart(report.trend),
+            "breaches": page,
+            "sort": ordering if ordering in BREACH_ORDERINGS else "-due",
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+class _Echo:
+    """A file-like object that hands back what csv.writer writes, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_COLUMNS = [
+    "ticket",
+    "company",
+    "severity",
+    "metric",
+    "due_at_utc",
+    "answered_at_utc",
+    "overdue_minutes",
+    "agent",
+]
+
+
+@managers_only
+def breaches_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The breaches under the report's filters, streamed row by row (UTC times, ISO 8601)."""
+    form = _form(request)
+    if not form.is_bound:
+        form = ReportForm(
+            {"period": "this_month"},
+            zone=timezone.get_current_timezone(),
+            today=timezone.localdate(),
+        )
+    if not form.is_valid():
+        errors = "; ".join(
+            str(message) for messages in form.errors.values() for message in messages
+        )
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    breaches = report_breaches(
+        targets=report_targets(filters=form.filters()), ordering=request.GET.get("sort", "due")
+    ).values_list(  # type: ignore[misc]  # "overdue" is an annotation the stubs cannot see
+        "ticket_id",
+        "ticket__company__name",
+        "severity",
+        "kind",
+        "due_at",
+        "fulfilled_at",
+        "overdue",
+        "ticket__assignee__email",
+    )
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[Any]:
+        yield writer.writerow(CSV_COLUMNS)
+        for ticket, company, severity, kind, due, answered, overdue, agent in breaches.iterator(
+            chunk_size=2000
+        ):
+            yield writer.writerow(
+                [
+                    ticket,
+                    company,
+                    severity,
+                    kind,
+                    due.isoformat(),
+                    answered.isoformat() if answered else "",
+                    int(overdue.total_seconds() // 60),
+                    agent or "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'
+    return response

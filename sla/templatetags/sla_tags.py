@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django import template
@@ -45,3 +46,18 @@ def sla_severity_promises(company: Company) -> dict[int, str]:
         % {"duration": duration_words(rule.first_response, rule.first_response_clock)}
         for severity, rule in selectors.policy_targets_by_severity(company=company).items()
     }
+
+
+@register.filter
+def span(value: datetime.timedelta | None) -> str:
+    """A duration for tables: "45m", "3h 05m", "2d 4h"; "—" when there is none."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"

@@ -1,0 +1,391 @@
+"""SLA reporting reads: every figure is aggregated by the database from the stored target rows."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Coalesce, Now, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sla.models import SlaPolicy, SlaTarget, TargetKind, TargetState
+from tickets.models import Escalation
+
+MAX_PERIOD_DAYS = 366
+TREND_WEEKS = 12
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's PERCENTILE_CONT(f) WITHIN GROUP (ORDER BY expression); NULLs are skipped."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=str(float(fraction)), **extra)
+
+
+def percentile(values: list[datetime.timedelta], fraction: float) -> datetime.timedelta | None:
+    """The same linear interpolation as PERCENTILE_CONT, for databases without it (SQLite)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def has_percentile_cont() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class PeriodChoice:
+    THIS_WEEK = "this_week"
+    LAST_WEEK = "last_week"
+    THIS_MONTH = "this_month"
+    LAST_MONTH = "last_month"
+    CUSTOM = "custom"
+
+    LABELS = {
+        THIS_WEEK: gettext_lazy("This week"),
+        LAST_WEEK: gettext_lazy("Last week"),
+        THIS_MONTH: gettext_lazy("This month"),
+        LAST_MONTH: gettext_lazy("Last month"),
+        CUSTOM: gettext_lazy("Custom dates"),
+    }
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days [first, last] in a zone, and the UTC instants that bound them."""
+
+    first: datetime.date
+    last: datetime.date
+    zone: ZoneInfo
+
+    @property
+    def start(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first, datetime.time(), self.zone)
+
+    @property
+    def end(self) -> datetime.datetime:
+        """Exclusive: midnight after the last day, whatever its length in a DST change."""
+        return datetime.datetime.combine(
+            self.last + datetime.timedelta(days=1), datetime.time(), self.zone
+        )
+
+
+def period_resolve(
+    *,
+    choice: str,
+    today: datetime.date,
+    zone: ZoneInfo,
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+) -> Period:
+    """Turn a period choice (and custom dates) into local days; bad dates raise ValidationError."""
+    monday = today - datetime.timedelta(days=today.weekday())
+    if choice == PeriodChoice.THIS_WEEK:
+        return Period(monday, monday + datetime.timedelta(days=6), zone)
+    if choice == PeriodChoice.LAST_WEEK:
+        return Period(
+            monday - datetime.timedelta(days=7), monday - datetime.timedelta(days=1), zone
+        )
+    if choice == PeriodChoice.THIS_MONTH:
+        return month_period(today.year, today.month, zone)
+    if choice == PeriodChoice.LAST_MONTH:
+        previous = today.replace(day=1) - datetime.timedelta(days=1)
+        return month_period(previous.year, previous.month, zone)
+    if first is None or last is None:
+        raise ValidationError(_("Give both a first and a last day for a custom period."))
+    if last < first:
+        raise ValidationError(_("The last day must not be before the first day."))
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise ValidationError(
+            _("Choose a period of at most %(days)d days.") % {"days": MAX_PERIOD_DAYS}
+        )
+    return Period(first, last, zone)
+
+
+def month_period(year: int, month: int, zone: ZoneInfo) -> Period:
+    days = calendar.monthrange(year, month)[1]
+    return Period(datetime.date(year, month, 1), datetime.date(year, month, days), zone)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    period: Period
+    company_id: int | None = None
+    severity: int | None = None
+    agent_id: int | None = None
+    metric: str | None = None
+    vip_only: bool = False
+
+
+def report_targets(*, filters: ReportFilters, with_period: bool = True) -> QuerySet[SlaTarget]:
+    """Targets with an outcome or still running, due in the period, narrowed by the filters.
+
+    Stopped targets (the customer was asked, or the ticket was solved) had no deadline to keep.
+    """
+    targets = SlaTarget.objects.exclude(state=TargetState.CANCELLED)
+    if with_period:
+        targets = targets.filter(due_at__gte=filters.period.start, due_at__lt=filters.period.end)
+    if filters.company_id is not None:
+        targets = targets.filter(ticket__company_id=filters.company_id)
+    if filters.severity is not None:
+        targets = targets.filter(severity=filters.severity)
+    if filters.agent_id is not None:
+        targets = targets.filter(ticket__assignee_id=filters.agent_id)
+    if filters.metric is not None:
+        targets = targets.filter(kind=filters.metric)
+    if filters.vip_only:
+        targets = targets.filter(policy__code=SlaPolicy.VIP)
+    return targets
+
+
+def _counts() -> dict[str, Count]:
+    return {
+        "due": Count("pk"),
+        "met": Count("pk", filter=Q(state=TargetState.FULFILLED)),
+        "breached": Count("pk", filter=Q(state=TargetState.BREACHED)),
+        "running": Count("pk", filter=Q(state=TargetState.ACTIVE)),
+    }
+
+
+def compliance(met: int, breached: int) -> float | None:
+    """Share of decided targets that were met, in percent; None when nothing was decided."""
+    decided = met + breached
+    return 100.0 * met / decided if decided else None
+
+
+@dataclass
+class Figures:
+    due: int = 0
+    met: int = 0
+    breached: int = 0
+    running: int = 0
+    median: datetime.timedelta | None = None
+    p90: datetime.timedelta | None = None
+
+    @property
+    def compliance(self) -> float | None:
+        return compliance(self.met, self.breached)
+
+
+def _with_percentiles(
+    targets: QuerySet[SlaTarget], keys: list[str], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Fill `median` and `p90` per group on databases without PERCENTILE_CONT."""
+    answered: dict[tuple[Any, ...], list[datetime.timedelta]] = defaultdict(list)
+    for row in targets.filter(time_taken__isnull=False).values(*keys, "time_taken"):
+        answered[tuple(row[key] for key in keys)].append(row["time_taken"])
+    for row in rows:
+        values = answered.get(tuple(row[key] for key in keys), [])
+        row["median"], row["p90"] = percentile(values, 0.5), percentile(values, 0.9)
+    return rows
+
+
+def _grouped(targets: QuerySet[SlaTarget], keys: list[str], **extra: Any) -> list[dict[str, Any]]:
+    aggregates: dict[str, Any] = {**_counts(), **extra}
+    if has_percentile_cont():
+        aggregates["median"] = PercentileCont("time_taken", 0.5)
+        aggregates["p90"] = PercentileCont("time_taken", 0.9)
+    rows = list(targets.values(*keys).annotate(**aggregates).order_by(*keys))
+    if not has_percentile_cont():
+        rows = _with_percentiles(targets, keys, rows)
+    return rows
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    kind: str
+    severity: int
+    figures: Figures
+
+
+def report_totals(*, targets: QuerySet[SlaTarget]) -> Figures:
+    aggregates: dict[str, Any] = _counts()
+    if has_percentile_cont():
+        aggregates["median"] = PercentileCont("time_taken", 0.5)
+        aggregates["p90"] = PercentileCont("time_taken", 0.9)
+    row = targets.aggregate(**aggregates)
+    if not has_percentile_cont():
+        taken = [
+            value for value in targets.values_list("time_taken", flat=True) if value is not None
+        ]
+        row["median"], row["p90"] = percentile(taken, 0.5), percentile(taken, 0.9)
+    return Figures(**row)
+
+
+def report_compliance(*, targets: QuerySet[SlaTarget]) -> list[ComplianceRow]:
+    """Per metric and severity: due, met, breached, running, compliance, median and p90 taken."""
+    return [
+        ComplianceRow(
+            row["kind"],
+            row["severity"],
+            Figures(
+                row["due"], row["met"], row["breached"], row["running"], row["median"], row["p90"]
+            ),
+        )
+        for row in _grouped(targets, ["kind", "severity"])
+    ]
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: int | None
+    name: str
+    tickets: int
+    figures: Figures
+    median_first_response: datetime.timedelta | None
+
+
+def report_agents(*, targets: QuerySet[SlaTarget]) -> list[AgentRow]:
+    """Per assignee: tickets handled, targets met and breached, median first response."""
+    first = targets.filter(kind=TargetKind.FIRST_RESPONSE)
+    rows = _grouped(
+        targets,
+        ["ticket__assignee_id"],
+        tickets=Count("ticket_id", distinct=True),
+    )
+    first_medians = {
+        row["ticket__assignee_id"]: row["median"]
+        for row in _grouped(first, ["ticket__assignee_id"])
+    }
+    from accounts.models import User
+
+    names = {
+        user.pk: str(user)
+        for user in User.objects.filter(pk__in=[row["ticket__assignee_id"] for row in rows])
+    }
+    return [
+        AgentRow(
+            row["ticket__assignee_id"],
+            names.get(row["ticket__assignee_id"], _("Unassigned")),
+            row["tickets"],
+            Figures(row["due"], row["met"], row["breached"], row["running"]),
+            first_medians.get(row["ticket__assignee_id"]),
+        )
+        for row in rows
+    ]
+
+
+def report_escalations(*, filters: ReportFilters) -> dict[str, int]:
+    """Tickets moved to tier 2 in the period, by who asked: customer, agent or SLA engine."""
+    escalations = Escalation.objects.filter(
+        created_at__gte=filters.period.start, created_at__lt=filters.period.end
+    )
+    if filters.company_id is not None:
+        escalations = escalations.filter(ticket__company_id=filters.company_id)
+    if filters.severity is not None:
+        escalations = escalations.filter(ticket__severity=filters.severity)
+    if filters.agent_id is not None:
+        escalations = escalations.filter(ticket__assignee_id=filters.agent_id)
+    counts = dict(escalations.values_list("source").annotate(count=Count("pk")).order_by())
+    return {source: counts.get(source, 0) for source in ("customer", "agent", "sla")}
+
+
+BREACH_ORDERINGS = {
+    "due": ("due_at", "pk"),
+    "-due": ("-due_at", "-pk"),
+    "overdue": ("overdue", "pk"),
+    "-overdue": ("-overdue", "-pk"),
+    "severity": ("severity", "due_at", "pk"),
+    "company": ("ticket__company__name", "due_at", "pk"),
+}
+
+
+def report_breaches(*, targets: QuerySet[SlaTarget], ordering: str = "-due") -> QuerySet[SlaTarget]:
+    """Breached targets with what the list and the CSV show; overdue runs to now if unanswered."""
+    overdue = ExpressionWrapper(
+        Coalesce(F("fulfilled_at"), Now()) - F("due_at"), output_field=DurationField()
+    )
+    return (
+        targets.filter(state=TargetState.BREACHED)
+        .select_related("ticket__company", "ticket__assignee")
+        .annotate(overdue=overdue)
+        .order_by(*BREACH_ORDERINGS.get(ordering, BREACH_ORDERINGS["-due"]))
+    )
+
+
+@dataclass(frozen=True)
+class Week:
+    start: datetime.date
+    met: int
+    breached: int
+
+    @property
+    def compliance(self) -> float | None:
+        return compliance(self.met, self.breached)
+
+
+def report_trend(*, filters: ReportFilters, weeks: int = TREND_WEEKS) -> list[Week]:
+    """Met and breached per local week, for the weeks ending with the period's last week."""
+    zone = filters.period.zone
+    last_monday = filters.period.last - datetime.timedelta(days=filters.period.last.weekday())
+    first_monday = last_monday - datetime.timedelta(weeks=weeks - 1)
+    window = Period(first_monday, last_monday + datetime.timedelta(days=6), zone)
+    targets = report_targets(filters=ReportFilters(**{**filters.__dict__, "period": window}))
+    rows = (
+        targets.annotate(week=TruncWeek("due_at", tzinfo=zone))
+        .values("week")
+        .annotate(
+            met=Count("pk", filter=Q(state=TargetState.FULFILLED)),
+            breached=Count("pk", filter=Q(state=TargetState.BREACHED)),
+        )
+        .order_by("week")
+    )
+    found = {_local_date(row["week"], zone): row for row in rows}
+    result = []
+    for index in range(weeks):
+        monday = first_monday + datetime.timedelta(weeks=index)
+        row = found.get(monday, {"met": 0, "breached": 0})
+        result.append(Week(monday, row["met"], row["breached"]))
+    return result
+
+
+def _local_date(value: datetime.datetime | datetime.date, zone: ZoneInfo) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value, zone).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@dataclass
+class Report:
+    filters: ReportFilters
+    totals: Figures
+    compliance: list[ComplianceRow]
+    agents: list[AgentRow]
+    escalations: dict[str, int]
+    trend: list[Week]
+
+
+def report_build(*, filters: ReportFilters) -> Report:
+    targets = report_targets(filters=filters)
+    return Report(
+        filters=filters,
+        totals=report_totals(targets=targets),
+        compliance=report_compliance(targets=targets),
+        agents=report_agents(targets=targets),
+        escalations=report_escalations(filters=filters),
+        trend=report_trend(filters=filters),
+    )

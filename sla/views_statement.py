@@ -1,0 +1,107 @@
+"""The monthly SLA statement page: customers see their own company, managers pick any company."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company, Role, User
+from accounts.permissions import role_required
+from sla.statement import statement_build, statement_companies
+
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+FIRST_YEAR = 2000
+SHOWN_VALUE_LENGTH = 20
+
+
+def _viewer_zone() -> ZoneInfo:
+    """The zone the middleware activated for the viewer."""
+    zone = timezone.get_current_timezone()
+    if isinstance(zone, ZoneInfo):
+        return zone
+    return ZoneInfo(timezone.get_current_timezone_name())
+
+
+def _month_name(month: datetime.date) -> str:
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def _chosen_month(request: HttpRequest, current: datetime.date) -> datetime.date:
+    """`?month=YYYY-MM`, or the current month with a message saying why the choice was not used."""
+    value = request.GET.get("month", "").strip()
+    if not value:
+        return current
+    match = MONTH.fullmatch(value)
+    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= FIRST_YEAR:
+        chosen = datetime.date(int(match[1]), int(match[2]), 1)
+        if chosen <= current:
+            return chosen
+        messages.warning(
+            request,
+            _("%(month)s has not begun yet, so it has no statement. Showing %(current)s.")
+            % {"month": _month_name(chosen), "current": _month_name(current)},
+        )
+        return current
+    messages.error(
+        request,
+        _(
+            "“%(value)s” is not a month the statement can show: give it as YYYY-MM, "
+            "for example %(example)s, from %(first_year)d on. Showing %(current)s."
+        )
+        % {
+            "value": value[:SHOWN_VALUE_LENGTH],
+            "example": current.strftime("%Y-%m"),
+            "first_year": FIRST_YEAR,
+            "current": _month_name(current),
+        },
+    )
+    return current
+
+
+def _company_id(value: str) -> int:
+    """A company id from the query string; anything else names no company, so 404."""
+    if not value.isascii() or not value.isdigit():
+        raise Http404
+    return int(value)
+
+
+@role_required(Role.CUSTOMER, Role.MANAGER, Role.ADMIN)
+def statement(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    zone = _viewer_zone()
+    current = timezone.localdate(timezone=zone).replace(day=1)
+    requested = request.GET.get("company", "").strip()
+    is_customer = user.role == Role.CUSTOMER
+    if is_customer:
+        # Another company's id is a 404, as if no such statement existed.
+        if requested and _company_id(requested) != user.company_id:
+            raise Http404
+        company = get_object_or_404(Company, pk=user.company_id)
+    elif not requested:
+        return render(
+            request,
+            "sla/statement.html",
+            {"companies": statement_companies(on=timezone.localdate(timezone=zone))},
+        )
+    else:
+        company = get_object_or_404(Company, pk=_company_id(requested))
+    month = _chosen_month(request, current)
+    built = statement_build(company=company, year=month.year, month=month.month, zone=zone)
+    return render(
+        request,
+        "sla/statement.html",
+        {
+            "statement": built,
+            "zone_name": str(zone.key),
+            "company_query": "" if is_customer else f"company={company.pk}&",
+            "show_next": built.next_month <= current,
+            "ticket_url": "tickets:detail" if is_customer else "tickets:work",
+        },
+    )
