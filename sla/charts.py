@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sla.reports import Week
@@ -47,7 +48,9 @@ def trend_chart(weeks: list[Week]) -> TrendChart:
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / max(len(weeks), 1)
-    max_breaches = max([week.breached for week in weeks] + [1])
+    # A scale of whole numbers: the top is a multiple of 4, so each grid line is a whole count.
+    highest = max([week.breached for week in weeks] + [1])
+    max_breaches = 4 * math.ceil(highest / 4)
     bottom = TOP + plot_height
 
     def y_for_share(share: float) -> float:
@@ -70,7 +73,7 @@ def trend_chart(weeks: list[Week]) -> TrendChart:
         if week.compliance is not None:
             points.append(Point(week, round(x + slot / 2, 1), y_for_share(week.compliance / 100)))
     grid = [
-        (y_for_share(share), round(share * 100), round(share * max_breaches))
+        (y_for_share(share), round(share * 100), int(share * max_breaches))
         for share in (0, 0.25, 0.5, 0.75, 1)
     ]
     return TrendChart(

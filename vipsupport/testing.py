@@ -117,3 +117,35 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def new_page(chromium: Any) -> Iterator[Any]:
+    """Pages in browser contexts of their own (separate cookies), closed after the test."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Keep a full-page PNG in test-artifacts/ for a human to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Any, base_url: str, email: str, password: str = "demo") -> None:  # noqa: S107
+    """Log in through the real form and wait until the portal has moved on from it."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -6,7 +6,6 @@ look at.
 
 import datetime
 import re
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,47 +18,16 @@ from accounts.tests.factories import AgentFactory, CustomerFactory, SeniorFactor
 from tickets import services
 from tickets.models import Severity, Status, Ticket, TicketMessage
 from tickets.tests.factories import make_ticket
-from vipsupport.testing import ARTIFACTS
+from vipsupport.testing import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BERLIN = ZoneInfo("Europe/Berlin")
-VIEWPORT = {"width": 1280, "height": 900}
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _customer_time(moment: datetime.datetime) -> str:
     """What Django's `date:"D j M H:i"` prints for `moment` in the customer's zone."""
     return moment.astimezone(BERLIN).strftime("%a %-d %b %H:%M")
-
-
-def _log_in(page: Any, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", "demo")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-@pytest.fixture
-def new_page(chromium: Any) -> Iterator[Any]:
-    """Pages in browser contexts of their own (separate cookies), closed after the test."""
-    contexts: list[Any] = []
-
-    def open_page() -> Any:
-        context = chromium.new_context(viewport=VIEWPORT, locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -97,12 +65,12 @@ def test_sev1_journey_from_customer_to_agent_to_senior(live_server, page, new_pa
     others: list[Ticket] = desk["others"]
 
     # 1. The customer opens a Sev 1 ticket.
-    _log_in(page, base, customer.email)
+    log_in(page, base, customer.email)
     page.goto(f"{base}/tickets/new/")
     page.fill("#id_subject", "Production mail server is down")
     page.fill("#id_description", "Nobody in the company can send or receive e-mail since 09:40.")
     page.check("input[name=severity][value='1']")
-    _shot(page, "journey-01-new-ticket")
+    screenshot(page, "journey-01-new-ticket")
     page.click("form.card button[type=submit].primary")
     page.wait_for_url(re.compile(r"/tickets/\d+/$"))
 
@@ -114,11 +82,11 @@ def test_sev1_journey_from_customer_to_agent_to_senior(live_server, page, new_pa
     promise = page.locator("[data-testid=sla-promise]")
     expected = f"We will reply by {_customer_time(ticket.sla_due_at)} (your time, Europe/Berlin)."
     assert expected in promise.inner_text()
-    _shot(page, "journey-02-ticket-promise")
+    screenshot(page, "journey-02-ticket-promise")
 
     # 2. The agent finds it at the top of the queue, with a live countdown.
     agent_page = new_page()
-    _log_in(agent_page, base, desk["agent"].email)
+    log_in(agent_page, base, desk["agent"].email)
     agent_page.goto(f"{base}/queue/")
     rows = agent_page.locator("tbody#queue-rows tr")
     assert rows.count() == 3
@@ -133,7 +101,7 @@ def test_sev1_journey_from_customer_to_agent_to_senior(live_server, page, new_pa
     after = countdown.inner_text()
     assert re.fullmatch(r"in 5\dm \d\ds", after), after
     assert after != before
-    _shot(agent_page, "journey-03-agent-queue")
+    screenshot(agent_page, "journey-03-agent-queue")
 
     # 3. The agent opens it and replies to the customer.
     first.locator(f"a[href='/queue/tickets/{ticket.pk}/']").click()
@@ -143,7 +111,7 @@ def test_sev1_journey_from_customer_to_agent_to_senior(live_server, page, new_pa
     agent_page.locator("form:has(#reply-body) button[type=submit].primary").click()
     agent_page.locator(".messages li", has_text="Reply sent.").wait_for()
     assert agent_page.locator("article.message.public.staff", has_text=reply_text).is_visible()
-    _shot(agent_page, "journey-04-agent-replied")
+    screenshot(agent_page, "journey-04-agent-replied")
 
     reply = TicketMessage.objects.get(ticket=ticket, author=desk["agent"])
     ticket.refresh_from_db()
@@ -156,25 +124,25 @@ def test_sev1_journey_from_customer_to_agent_to_senior(live_server, page, new_pa
     promise = page.locator("[data-testid=sla-promise]")
     expected = f"Next update due by {_customer_time(ticket.sla_due_at)} (your time, Europe/Berlin)."
     assert expected in promise.inner_text()
-    _shot(page, "journey-05-customer-sees-reply")
+    screenshot(page, "journey-05-customer-sees-reply")
 
     # 5. The customer escalates to a senior engineer.
     page.click("text=Escalate to a senior engineer")
     page.wait_for_url(f"{base}/tickets/{ticket.pk}/escalate/")
     page.fill("#id_reason", "The whole company is without e-mail; we need a senior engineer now.")
-    _shot(page, "journey-06-escalate-form")
+    screenshot(page, "journey-06-escalate-form")
     page.click("form button[type=submit].primary")
     page.wait_for_url(f"{base}/tickets/{ticket.pk}/")
     assert page.locator(".messages li", has_text="A senior engineer is on it.").is_visible()
     assert page.locator("[data-testid=senior-on-it]").is_visible()
     assert page.locator("text=Escalate to a senior engineer").count() == 0
-    _shot(page, "journey-07-escalated")
+    screenshot(page, "journey-07-escalated")
     ticket.refresh_from_db()
     assert ticket.tier == 2
 
     # 6. The senior's queue opens on the tier-2 view, which holds only the escalated ticket.
     senior_page = new_page()
-    _log_in(senior_page, base, desk["senior"].email)
+    log_in(senior_page, base, desk["senior"].email)
     senior_page.goto(f"{base}/queue/")
     assert senior_page.locator("nav.tabs a[aria-current=page]").inner_text() == "Tier 2"
     rows = senior_page.locator("tbody#queue-rows tr")
@@ -183,19 +151,19 @@ def test_sev1_journey_from_customer_to_agent_to_senior(live_server, page, new_pa
     ]
     for other in others:
         assert senior_page.locator(f"tr[data-ticket-id='{other.pk}']").count() == 0
-    _shot(senior_page, "journey-08-senior-tier2")
+    screenshot(senior_page, "journey-08-senior-tier2")
 
 
 def test_queue_rows_refresh_through_htmx_polling_without_a_reload(live_server, page, desk):
     base = live_server.url
     # A controllable clock, so the rows' own `hx-trigger="every 30s"` poll can be fast-forwarded.
     page.clock.install()
-    _log_in(page, base, desk["agent"].email)
+    log_in(page, base, desk["agent"].email)
     page.goto(f"{base}/queue/")
     rows = page.locator("tbody#queue-rows tr")
     assert rows.count() == 2
     page.evaluate("window.__marker = 1")
-    _shot(page, "journey-09-queue-before-poll")
+    screenshot(page, "journey-09-queue-before-poll")
 
     fresh = services.ticket_create(
         requester=desk["customer"],
@@ -214,4 +182,4 @@ def test_queue_rows_refresh_through_htmx_polling_without_a_reload(live_server, p
     # Only the rows were swapped in: no second page inside the table body.
     assert page.locator("table.queue").count() == 1
     assert page.locator("#queue-rows h1, #queue-rows form").count() == 0
-    _shot(page, "journey-10-queue-after-poll")
+    screenshot(page, "journey-10-queue-after-poll")
