@@ -27,17 +27,21 @@ from accounts.models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline[Any, Any]):
-    """History rows: shown on the parent, written only by services."""
+class HistoryAdmin:
+    """Rows written only by services (history, audit, engine output): shown, never edited."""
 
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyInline(HistoryAdmin, admin.TabularInline[Any, Any]):
+    """History rows: shown on the parent, written only by services."""
+
+    extra = 0
+    can_delete = False
 
 
 class PlanSubscriptionInline(ReadOnlyInline):
@@ -183,7 +187,7 @@ class AddOnAdmin(admin.ModelAdmin[AddOn]):
 
 
 @admin.register(PlanSubscription)
-class PlanSubscriptionAdmin(admin.ModelAdmin[PlanSubscription]):
+class PlanSubscriptionAdmin(HistoryAdmin, admin.ModelAdmin[PlanSubscription]):
     """Plan history; plans are changed with the company action, which keeps the add-on rule."""
 
     list_display = ["company", "plan", "started_on", "ended_on"]
@@ -191,12 +195,6 @@ class PlanSubscriptionAdmin(admin.ModelAdmin[PlanSubscription]):
     search_fields = ["company__name"]
     autocomplete_fields = ["company"]
     list_select_related = ["company", "plan"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AddOnSubscription)
@@ -209,16 +207,10 @@ class AddOnSubscriptionAdmin(admin.ModelAdmin[AddOnSubscription]):
 
 
 @admin.register(DedicatedAssignment)
-class DedicatedAssignmentAdmin(admin.ModelAdmin[DedicatedAssignment]):
+class DedicatedAssignmentAdmin(HistoryAdmin, admin.ModelAdmin[DedicatedAssignment]):
     """Assignment history; new assignments are made with the company action."""
 
     list_display = ["company", "role", "agent", "valid_from", "valid_to", "assigned_by"]
     list_filter = ["role", "valid_to"]
     search_fields = ["company__name", "agent__email", "agent__last_name"]
     list_select_related = ["company", "agent", "assigned_by"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.admin import HistoryAdmin
 from sla.models import BusinessHours, Holiday, SlaPolicy, SlaPolicyTarget, SlaTarget, WeeklyInterval
 
 
@@ -38,7 +39,7 @@ class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
 
 
 @admin.register(SlaTarget)
-class SlaTargetAdmin(admin.ModelAdmin[SlaTarget]):
+class SlaTargetAdmin(HistoryAdmin, admin.ModelAdmin[SlaTarget]):
     """Targets are written by the SLA engine only; the admin shows them to explain a ticket."""
 
     list_display = ["ticket", "kind", "severity", "state", "started_at", "due_at", "breached_at"]
@@ -47,12 +48,6 @@ class SlaTargetAdmin(admin.ModelAdmin[SlaTarget]):
     date_hierarchy = "due_at"
     list_select_related = ["ticket"]
     raw_id_fields = ["ticket"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

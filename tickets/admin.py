@@ -1,41 +1,28 @@
 """Tickets in the admin: for looking things up; changes go through the workspace's services."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accounts.admin import HistoryAdmin, ReadOnlyInline
 from tickets.models import Escalation, Notification, Ticket, TicketEvent, TicketMessage
 
 
-class ReadOnlyTabular(admin.TabularInline[Any, Ticket]):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class MessageInline(ReadOnlyTabular):
+class MessageInline(ReadOnlyInline):
     model = TicketMessage
     fields = readonly_fields = ("created_at", "author", "visibility", "body")
 
 
-class EventInline(ReadOnlyTabular):
+class EventInline(ReadOnlyInline):
     model = TicketEvent
     fields = readonly_fields = ("created_at", "kind", "actor", "data")
 
 
-class EscalationInline(ReadOnlyTabular):
+class EscalationInline(ReadOnlyInline):
     model = Escalation
     fields = readonly_fields = ("created_at", "source", "requested_by", "reason")
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin[Ticket]):
+class TicketAdmin(HistoryAdmin, admin.ModelAdmin[Ticket]):
     list_display = [
         "id",
         "subject",
@@ -53,23 +40,11 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
     autocomplete_fields = ["company", "requester", "assignee"]
     inlines = [MessageInline, EscalationInline, EventInline]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin[Notification]):
+class NotificationAdmin(HistoryAdmin, admin.ModelAdmin[Notification]):
     list_display = ["recipient", "kind", "ticket", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__email"]
     list_select_related = ["recipient", "ticket"]
     raw_id_fields = ["ticket", "recipient"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
