@@ -47,6 +47,7 @@ test: $(VENV)/.dev translations
 bench: $(VENV)/.dev
 	$(BIN)/python -m sla.bench_business_time
 	$(BIN)/python -m sla.bench_scan
+	$(BIN)/python -m tickets.bench_queue
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

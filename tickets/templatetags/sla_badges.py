@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime
 
 from django import template
+from django.utils import dateformat, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -22,12 +25,15 @@ def _span(delta: datetime.timedelta) -> str:
     return f"{minutes}m {secs:02d}s"
 
 
-@register.inclusion_tag("tickets/_deadline.html")
+@register.simple_tag
 def deadline_badge(
     due_at: datetime.datetime | None, warn_at: datetime.datetime | None, now: datetime.datetime
-) -> dict[str, object]:
+) -> SafeString:
+    """Built in Python, not a sub-template: the queue draws fifty of these per refresh."""
     if due_at is None:
-        return {"due_at": None}
+        return format_html(
+            '<span class="deadline none" title="{}">—</span>', _("No SLA clock is running")
+        )
     if now >= due_at:
         state = "breached"
     elif warn_at is not None and now >= warn_at:
@@ -35,11 +41,27 @@ def deadline_badge(
     else:
         state = "ok"
     future, past = _("in %s"), _("overdue by %s")
-    return {
-        "due_at": due_at,
-        "warn_at": warn_at,
-        "state": state,
-        "future": future,
-        "past": past,
-        "text": (future if due_at > now else past) % _span(due_at - now),
-    }
+    warn = format_html(' data-warn="{}"', int(warn_at.timestamp())) if warn_at else ""
+    return format_html(
+        '<span class="deadline {}"{}><time datetime="{}">{}</time> '
+        '<span class="countdown" data-countdown="{}" data-future="{}" data-past="{}">{}</span>'
+        "</span>",
+        state,
+        warn,
+        due_at.isoformat(),
+        dateformat.format(timezone.localtime(due_at), "D H:i T"),
+        int(due_at.timestamp()),
+        future,
+        past,
+        (future if due_at > now else past) % _span(due_at - now),
+    )
+
+
+@register.simple_tag
+def options(choices: list[tuple[int, str]], selected: int | None) -> SafeString:
+    """<option>s for a long list (every agent), without a template loop per item."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if value == selected else "", label) for value, label in choices),
+    )

@@ -74,9 +74,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         ],
         "severities": Severity.choices,
         "statuses": [(status, Status(status).label) for status in OPEN_STATUSES],
-        "agents": User.objects.filter(agent_profile__isnull=False, is_active=True).order_by(
-            "first_name", "last_name"
-        ),
+        "agents": _agent_choices(),
         "now": timezone.now(),
         "base_query": params.urlencode(),
         "next_query": next_params.urlencode() if page.next_cursor else "",
@@ -84,6 +82,16 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     }
     template = "tickets/queue/_rows.html" if request.htmx else "tickets/queue/queue.html"
     return render(request, template, context)
+
+
+def _agent_choices() -> list[tuple[int, str]]:
+    """(id, name) pairs for the assignee filter; plain tuples, as the queue is redrawn often."""
+    rows = (
+        User.objects.filter(agent_profile__isnull=False, is_active=True)
+        .order_by("first_name", "last_name")
+        .values_list("pk", "first_name", "last_name", "email")
+    )
+    return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]
 
 
 def _ticket(pk: int) -> Ticket:
