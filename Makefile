@@ -24,6 +24,7 @@ translations: $(VENV)/.runtime
 demo: $(VENV)/.runtime translations
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo_tickets
 
 ## run: the portal on http://127.0.0.1:8000 with a Celery worker and Beat, on embedded defaults.
 run: demo
@@ -48,6 +49,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m sla.bench_business_time
 	$(BIN)/python -m sla.bench_scan
 	$(BIN)/python -m tickets.bench_queue
+	$(BIN)/python -m sla.bench_report
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

@@ -614,3 +614,16 @@ def test_ticket_events_cannot_be_updated_or_deleted(ticket, tamper):
     assert list(TicketEvent.objects.filter(ticket=ticket).values_list("pk", "data")) == [
         (event.pk, original)
     ]
+
+
+def test_seed_demo_tickets_runs_once():
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo_tickets")
+    count = Ticket.objects.count()
+
+    call_command("seed_demo_tickets")
+
+    assert count == 4
+    assert Ticket.objects.count() == count
