@@ -34,6 +34,7 @@ SEED_MIGRATIONS = [
     "accounts.migrations.0002_seed_plans_and_roles",
     "sla.migrations.0002_seed_calendar_policies_and_scan",
     "tickets.migrations.0002_schedule_notification_emails",
+    "scheduling.migrations.0003_seed_call_types",
 ]
 
 

@@ -1,0 +1,245 @@
+"""Reads for scheduling: an agent's availability over a window, call types, who takes a call."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+from django.db.models import QuerySet
+
+from accounts.models import AssignmentRole, Company, DedicatedAssignment, User
+from accounts.selectors import (
+    SUPPORT_DESK_CLOSES,
+    SUPPORT_DESK_OPENS,
+    SUPPORT_DESK_WEEKDAYS,
+    SUPPORT_DESK_ZONE,
+    company_dedicated_contact,
+)
+from scheduling import slots
+from scheduling.models import (
+    DEFAULT_MAX_CALLS_PER_DAY,
+    AgentSchedule,
+    Booking,
+    BookingStatus,
+    BusyFeed,
+    CallType,
+    DateOverride,
+    TimeOff,
+    WeeklyHours,
+)
+
+logger = logging.getLogger(__name__)
+
+UTC = datetime.UTC
+Hours = tuple[tuple[datetime.time, datetime.time], ...]
+Span = tuple[datetime.datetime, datetime.datetime]
+# Loaded around the asked window so whole local days (and buffers reaching over midnight) are in.
+_MARGIN = datetime.timedelta(days=2)
+
+DEFAULT_WEEKLY_HOURS: dict[int, Hours] = {
+    day: ((SUPPORT_DESK_OPENS, SUPPORT_DESK_CLOSES),) for day in SUPPORT_DESK_WEEKDAYS
+}
+
+
+@dataclass(frozen=True)
+class AgentCalendar:
+    """One agent's availability around a window, as the pure `scheduling.slots` values."""
+
+    agent_id: int
+    availability: slots.Availability
+    max_calls_per_day: int
+    booked: tuple[slots.Booking, ...] = ()
+    busy: tuple[slots.Busy, ...] = ()
+
+    def local_date(self, moment: datetime.datetime) -> datetime.date:
+        return moment.astimezone(self.zone).date()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.availability.time_zone)
+
+    def working_spans(self, day: datetime.date) -> list[Span]:
+        """The agent's working intervals on a local date as UTC instants, clipped to the day
+        (the mapping `slots.free_slots` uses)."""
+        zone = self.zone
+        floor = datetime.datetime.combine(day, datetime.time(0), zone).astimezone(UTC)
+        ceiling = datetime.datetime.combine(
+            day + datetime.timedelta(days=1), datetime.time(0), zone
+        ).astimezone(UTC)
+        spans = []
+        for opens, closes in self.availability.intervals_on(day):
+            start = max(datetime.datetime.combine(day, opens, zone).astimezone(UTC), floor)
+            end = min(datetime.datetime.combine(day, closes, zone).astimezone(UTC), ceiling)
+            if end > start:
+                spans.append((start, end))
+        return spans
+
+    def calls_on(self, day: datetime.date) -> int:
+        return sum(1 for call in self.booked if self.local_date(call.start) == day)
+
+
+def agent_schedule_find(*, agent: User) -> AgentSchedule | None:
+    return AgentSchedule.objects.filter(agent=agent).first()
+
+
+def agent_calendar(
+    *,
+    agent: User,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    exclude_booking_id: int | None = None,
+) -> AgentCalendar:
+    """Hours, date overrides, time off, confirmed bookings and feed busy times around
+    [start, end), for `scheduling.slots.free_slots`.
+
+    An agent without a schedule works the support desk's hours (Mon-Fri 09:00-17:00 Berlin).
+    The support calendar's holidays are not applied (`scheduling` does not read `sla` models);
+    a date override without hours closes a date.
+    """
+    low, high = start - _MARGIN, end + _MARGIN
+    rows = Booking.objects.filter(
+        agent=agent, status=BookingStatus.CONFIRMED, blocked_from__lt=high, blocked_until__gt=low
+    )
+    if exclude_booking_id is not None:
+        rows = rows.exclude(pk=exclude_booking_id)
+    booked = tuple(
+        slots.Booking(starts_at, ends_at, buffer_before, buffer_after)
+        for starts_at, ends_at, buffer_before, buffer_after in rows.order_by(
+            "blocked_from"
+        ).values_list("starts_at", "ends_at", "buffer_before", "buffer_after")
+    )
+    schedule = agent_schedule_find(agent=agent)
+    if schedule is None:
+        return AgentCalendar(
+            agent_id=agent.pk,
+            availability=slots.Availability(
+                time_zone=SUPPORT_DESK_ZONE, weekly=DEFAULT_WEEKLY_HOURS
+            ),
+            max_calls_per_day=DEFAULT_MAX_CALLS_PER_DAY,
+            booked=booked,
+        )
+    weekly: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+    for weekday, opens, closes in WeeklyHours.objects.filter(schedule=schedule).values_list(
+        "weekday", "opens", "closes"
+    ):
+        weekly.setdefault(weekday, []).append((opens, closes))
+    zone = ZoneInfo(schedule.time_zone)
+    overrides: dict[datetime.date, list[tuple[datetime.time, datetime.time]]] = {}
+    for day, override_opens, override_closes in DateOverride.objects.filter(
+        schedule=schedule,
+        date__gte=low.astimezone(zone).date(),
+        date__lte=high.astimezone(zone).date(),
+    ).values_list("date", "opens", "closes"):
+        hours = overrides.setdefault(day, [])
+        if override_opens is not None and override_closes is not None:
+            hours.append((override_opens, override_closes))
+    time_off = tuple(
+        TimeOff.objects.filter(schedule=schedule, starts_at__lt=high, ends_at__gt=low)
+        .order_by("starts_at")
+        .values_list("starts_at", "ends_at")
+    )
+    busy: list[slots.Busy] = []
+    for feed in BusyFeed.objects.filter(schedule=schedule):
+        busy.extend(
+            slots.Busy(*span) for span in feed_busy_spans(feed=feed, start=low, end=high, zone=zone)
+        )
+    return AgentCalendar(
+        agent_id=agent.pk,
+        availability=slots.Availability(
+            time_zone=schedule.time_zone,
+            weekly={day: _union(hours) for day, hours in weekly.items()},
+            overrides={day: _union(hours) for day, hours in overrides.items()},
+            time_off=time_off,
+        ),
+        max_calls_per_day=schedule.max_calls_per_day,
+        booked=booked,
+        busy=tuple(busy),
+    )
+
+
+def _union(hours: list[tuple[datetime.time, datetime.time]]) -> Hours:
+    """Merge overlapping intervals (rows saved together in one admin form are not cross-checked)."""
+    merged: list[tuple[datetime.time, datetime.time]] = []
+    for opens, closes in sorted(hours):
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return tuple(merged)
+
+
+def feed_busy_spans(
+    *, feed: BusyFeed, start: datetime.datetime, end: datetime.datetime, zone: ZoneInfo
+) -> list[Span]:
+    """Busy events of a feed's stored copy between start and end, recurrences expanded.
+
+    Transparent ("free") and cancelled events do not count; all-day and floating events are read
+    in the agent's zone. A copy that cannot be read gives no busy time (the fetcher records why).
+    """
+    text = feed.busy_ics
+    if not text.strip():
+        return []
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+        events = recurring_ical_events.of(calendar).between(start, end)
+    except Exception:  # any parse or expansion error in someone else's file
+        logger.warning("Busy-time feed %s could not be read", feed.pk, exc_info=True)
+        return []
+    spans = []
+    for event in events:
+        if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+            continue
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        try:
+            span = (_instant(event.start, zone), _instant(event.end, zone))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+        if span[1] > span[0]:
+            spans.append(span)
+    return spans
+
+
+def _instant(value: datetime.date | datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
+    if not isinstance(value, datetime.datetime):
+        return datetime.datetime.combine(value, datetime.time(0), zone).astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone).astimezone(UTC)
+    return value.astimezone(UTC)
+
+
+def call_types_active() -> QuerySet[CallType]:
+    return CallType.objects.filter(active=True)
+
+
+def company_call_agent(
+    *, company: Company, starts_at: datetime.datetime, ends_at: datetime.datetime
+) -> User | None:
+    """Who takes a call with the company at that time: the dedicated agent, or the backup while
+    the dedicated agent is away (`company_dedicated_contact`) or has time off during the call."""
+    contact = company_dedicated_contact(company=company, at=starts_at)
+    if contact is None or contact.away_until is not None:
+        return None
+    dedicated_off = contact.role == AssignmentRole.DEDICATED and _has_time_off(
+        contact.agent, starts_at, ends_at
+    )
+    if dedicated_off:
+        backup = (
+            DedicatedAssignment.objects.filter(company=company, role=AssignmentRole.BACKUP)
+            .current()
+            .select_related("agent__agent_profile")
+            .first()
+        )
+        if backup is not None and not backup.agent.agent_profile.is_away(starts_at):
+            return backup.agent
+    return contact.agent
+
+
+def _has_time_off(agent: User, starts_at: datetime.datetime, ends_at: datetime.datetime) -> bool:
+    return TimeOff.objects.filter(
+        schedule__agent=agent, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists()
