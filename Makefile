@@ -49,6 +49,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m sla.bench_business_time
 	$(BIN)/python -m sla.bench_scan
 	$(BIN)/python -m tickets.bench_queue
+	$(BIN)/python -m scheduling.bench_slots
 	$(BIN)/python -m sla.bench_report
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).

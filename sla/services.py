@@ -82,6 +82,7 @@ def _open_target(
     target = SlaTarget(
         ticket=ticket,
         kind=kind,
+        assignee_id=ticket.assignee_id,
         policy=policy,
         severity=ticket.severity,
         target=duration,
@@ -454,3 +455,10 @@ def sla_sync_ticket_deadline(*, ticket: Ticket) -> None:
     )
     due_at, warn_at = pending if pending is not None else (None, None)
     ticket_services.ticket_set_sla_deadline(ticket=ticket, due_at=due_at, warn_at=warn_at)
+
+
+def sla_ticket_assigned(*, ticket: Ticket) -> None:
+    """Running targets follow the ticket's new assignee; met and breached ones keep theirs."""
+    SlaTarget.objects.filter(ticket=ticket, state=TargetState.ACTIVE).update(
+        assignee_id=ticket.assignee_id
+    )

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Company, Role
 from accounts.permissions import role_required
 from accounts.selectors import addon_overview
 from sla.charts import trend_chart
@@ -36,11 +36,22 @@ def _form(request: HttpRequest) -> ReportForm:
     )
 
 
+def _choices(form: ReportForm) -> dict[str, list[tuple[int, str]]]:
+    """Plain (id, name) pairs for the long company and agent lists."""
+    agents = form.fields["agent"].queryset.values_list(  # type: ignore[attr-defined]
+        "pk", "first_name", "last_name", "email"
+    )
+    return {
+        "company_choices": list(Company.objects.order_by("name").values_list("pk", "name")),
+        "agent_choices": [(pk, f"{a} {b}".strip() or email) for pk, a, b, email in agents],
+    }
+
+
 @managers_only
 def sla_report(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     if form.is_bound and not form.is_valid():
-        return render(request, "sla/sla_report.html", {"form": form}, status=400)
+        return render(request, "sla/sla_report.html", {"form": form, **_choices(form)}, status=400)
     if not form.is_bound:
         form = ReportForm(
             {"period": "this_month"},
@@ -61,6 +72,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
         "sla/sla_report.html",
         {
             "form": form,
+            **_choices(form),
             "report": report,
             "chart": trend_chart(report.trend),
             "breaches": page,
@@ -115,7 +127,7 @@ def breaches_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "due_at",
         "fulfilled_at",
         "overdue",
-        "ticket__assignee__email",
+        "assignee__email",
     )
     writer = csv.writer(_Echo())
 

@@ -163,6 +163,7 @@ def ticket_reply(
                 new=author.pk,
                 assignee_name=str(author),
             )
+            announce(TicketChange(ChangeKind.ASSIGNED, ticket, at))
         target = new_status or (Status.OPEN if ticket.status == Status.NEW else None)
         previous = (
             _change_status(ticket=ticket, status=target, actor=author, at=at) if target else None
@@ -278,6 +279,7 @@ def ticket_assign(
         new=assignee.pk if assignee else None,
         assignee_name=str(assignee) if assignee else "",
     )
+    announce(TicketChange(ChangeKind.ASSIGNED, ticket, at))
     if assignee is not None and assignee != actor:
         notifications_create(
             recipient_ids=[assignee.pk],

@@ -22,6 +22,7 @@ class ChangeKind(enum.StrEnum):
     STAFF_PUBLIC_REPLY = "staff_public_reply"
     STATUS_CHANGED = "status_changed"
     SEVERITY_CHANGED = "severity_changed"
+    ASSIGNED = "assigned"
 
 
 @dataclass(frozen=True)

@@ -448,15 +448,15 @@ _HISTORY_SQL = """
 INSERT INTO sla_slatarget (
     ticket_id, kind, policy_id, severity, target, clock, calendar_id, received_at, started_at,
     warn_at, due_at, state, warned_at, fulfilled_at, breached_at, cancelled_at, time_taken,
-    created_at
+    created_at, assignee_id
 )
 WITH tickets AS MATERIALIZED (
-    SELECT id, severity, created_at, abs(hashint8(-id)) AS h,
+    SELECT id, severity, created_at, assignee_id, abs(hashint8(-id)) AS h,
         CASE WHEN company_id = ANY(%(vip_company_ids)s) THEN %(vip_policy_id)s
              ELSE %(standard_policy_id)s END AS policy_id
     FROM tickets_ticket WHERE status IN ('solved', 'closed')
 ), planned AS (
-    SELECT t.id, t.severity, t.policy_id, p.calendar_id, n, t.created_at,
+    SELECT t.id, t.severity, t.policy_id, p.calendar_id, n, t.created_at, t.assignee_id,
         CASE WHEN n = 0 THEN 'first_response' ELSE 'follow_up' END AS kind,
         CASE WHEN n = 0 THEN r.first_response ELSE r.follow_up END AS target,
         CASE WHEN n = 0 THEN r.first_response_clock ELSE r.follow_up_clock END AS clock,
@@ -499,7 +499,7 @@ SELECT id, kind, policy_id, severity, target, clock, calendar_id, started_at, st
     CASE WHEN state = 'breached' THEN due_at END,
     CASE WHEN state = 'cancelled' THEN ended_at END,
     CASE WHEN state <> 'cancelled' THEN target * f END,
-    started_at
+    started_at, assignee_id
 FROM outcome ORDER BY started_at
 """
 
@@ -510,10 +510,11 @@ _CURRENT_SQL = """
 INSERT INTO sla_slatarget (
     ticket_id, kind, policy_id, severity, target, clock, calendar_id, received_at, started_at,
     warn_at, due_at, state, warned_at, fulfilled_at, breached_at, cancelled_at, time_taken,
-    created_at
+    created_at, assignee_id
 )
 WITH tickets AS (
     SELECT t.id, t.severity, t.status, t.created_at, t.updated_at, t.sla_due_at, t.sla_warn_at,
+        t.assignee_id,
         p.id AS policy_id, p.calendar_id, r.first_response, r.first_response_clock,
         r.follow_up, r.follow_up_clock,
         LEAST(%(now)s, GREATEST(t.updated_at, t.created_at + interval '10 minutes'))
@@ -524,7 +525,7 @@ WITH tickets AS (
     JOIN sla_slapolicytarget AS r ON r.policy_id = p.id AND r.severity = t.severity
     WHERE t.status IN ('new', 'open', 'waiting')
 ), running AS (
-    SELECT id, severity, policy_id, calendar_id, updated_at AS started_at,
+    SELECT id, severity, policy_id, calendar_id, assignee_id, updated_at AS started_at,
         sla_warn_at AS warn_at, sla_due_at AS due_at,
         CASE WHEN status = 'new' THEN 'first_response' ELSE 'follow_up' END AS kind,
         CASE WHEN status = 'new' THEN first_response ELSE follow_up END AS target,
@@ -532,7 +533,7 @@ WITH tickets AS (
     FROM tickets
     WHERE status = 'new' OR (status = 'open' AND follow_up IS NOT NULL)
 ), answered AS (
-    SELECT id, severity, policy_id, calendar_id, created_at AS started_at,
+    SELECT id, severity, policy_id, calendar_id, assignee_id, created_at AS started_at,
         created_at + first_response * 0.8 AS warn_at, created_at + first_response AS due_at,
         answered_at, first_response AS target, first_response_clock AS clock
     FROM tickets WHERE status <> 'new'
@@ -540,7 +541,8 @@ WITH tickets AS (
 SELECT id, kind, policy_id, severity, target, clock, calendar_id, started_at, started_at,
     warn_at, due_at, CASE WHEN due_at > %(now)s THEN 'active' ELSE 'breached' END,
     CASE WHEN warn_at <= %(now)s THEN warn_at END, NULL::timestamptz,
-    CASE WHEN due_at <= %(now)s THEN due_at END, NULL::timestamptz, NULL::interval, started_at
+    CASE WHEN due_at <= %(now)s THEN due_at END, NULL::timestamptz, NULL::interval, started_at,
+    assignee_id
 FROM running
 UNION ALL
 SELECT id, 'first_response', policy_id, severity, target, clock, calendar_id, started_at,
@@ -548,7 +550,7 @@ SELECT id, 'first_response', policy_id, severity, target, clock, calendar_id, st
     CASE WHEN answered_at > due_at THEN 'breached' ELSE 'fulfilled' END,
     CASE WHEN answered_at >= warn_at THEN warn_at END, answered_at,
     CASE WHEN answered_at > due_at THEN due_at END, NULL::timestamptz, answered_at - started_at,
-    started_at
+    started_at, assignee_id
 FROM answered
 """
 

@@ -58,10 +58,11 @@ def deadline_badge(
 
 
 @register.simple_tag
-def options(choices: list[tuple[int, str]], selected: int | None) -> SafeString:
-    """<option>s for a long list (every agent), without a template loop per item."""
+def options(choices: list[tuple[int, str]], selected: object) -> SafeString:
+    """<option>s for a long list (every agent, every company), without a template per option."""
+    chosen = "" if selected is None else str(selected)
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((value, " selected" if value == selected else "", label) for value, label in choices),
+        ((value, " selected" if str(value) == chosen else "", label) for value, label in choices),
     )
