@@ -10,22 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
-    Func,
     Q,
     QuerySet,
-    Value,
 )
-from django.db.models.functions import Coalesce, Now, TruncWeek
-from django.utils import timezone
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -355,45 +351,20 @@ def report_trend(*, filters: ReportFilters, weeks: int = TREND_WEEKS) -> list[We
     first_monday = last_monday - datetime.timedelta(weeks=weeks - 1)
     window = Period(first_monday, last_monday + datetime.timedelta(days=6), zone)
     targets = report_targets(filters=ReportFilters(**{**filters.__dict__, "period": window}))
-    mondays = [first_monday + datetime.timedelta(weeks=index) for index in range(weeks)]
-    counts = {
-        "met": Count("pk", filter=Q(state=TargetState.FULFILLED)),
-        "breached": Count("pk", filter=Q(state=TargetState.BREACHED)),
-    }
-    if has_percentile_cont():
-        # Week boundaries are worked out once here, in the zone, so PostgreSQL only compares
-        # instants instead of converting every row's time to local time.
-        starts = [datetime.datetime.combine(day, datetime.time(), zone) for day in mondays]
-        bucket = Func(
-            F("due_at"),
-            Value(starts, output_field=ArrayField(models.DateTimeField())),
-            function="WIDTH_BUCKET",
-            output_field=models.IntegerField(),
-        )
-        keys = ["week"]
-        buckets = targets.annotate(week=bucket).values(*keys).annotate(**counts).order_by(*keys)
-        found: dict[datetime.date, dict[str, Any]] = {
-            mondays[row["week"] - 1]: row for row in buckets if 1 <= row["week"] <= weeks
-        }
-    else:
-        truncated = (
-            targets.annotate(week_start=TruncWeek("due_at", tzinfo=zone))
-            .values(*["week_start"])
-            .annotate(**counts)
-            .order_by("week_start")
-        )
-        found = {_local_date(row["week_start"], zone): row for row in truncated}
-    empty = {"met": 0, "breached": 0}
+    mondays = [first_monday + datetime.timedelta(weeks=index) for index in range(weeks + 1)]
+    # Week boundaries are local midnights worked out here, so the database only compares
+    # instants; conditional counts in one aggregate row need no grouping and no sort.
+    bounds = [datetime.datetime.combine(day, datetime.time(), zone) for day in mondays]
+    counts: dict[str, Count] = {}
+    for index in range(weeks):
+        in_week = Q(due_at__gte=bounds[index], due_at__lt=bounds[index + 1])
+        counts[f"met_{index}"] = Count("pk", filter=in_week & Q(state=TargetState.FULFILLED))
+        counts[f"breached_{index}"] = Count("pk", filter=in_week & Q(state=TargetState.BREACHED))
+    row = targets.aggregate(**counts)
     return [
-        Week(monday, found.get(monday, empty)["met"], found.get(monday, empty)["breached"])
-        for monday in mondays
+        Week(mondays[index], row[f"met_{index}"], row[f"breached_{index}"])
+        for index in range(weeks)
     ]
-
-
-def _local_date(value: datetime.datetime | datetime.date, zone: ZoneInfo) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value, zone).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 @dataclass
