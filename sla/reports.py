@@ -221,20 +221,6 @@ class ComplianceRow:
     figures: Figures
 
 
-def report_totals(*, targets: QuerySet[SlaTarget]) -> Figures:
-    aggregates: dict[str, Any] = _counts()
-    if has_percentile_cont():
-        aggregates["median"] = PercentileCont("time_taken", 0.5)
-        aggregates["p90"] = PercentileCont("time_taken", 0.9)
-    row = targets.aggregate(**aggregates)
-    if not has_percentile_cont():
-        taken = [
-            value for value in targets.values_list("time_taken", flat=True) if value is not None
-        ]
-        row["median"], row["p90"] = percentile(taken, 0.5), percentile(taken, 0.9)
-    return Figures(**row)
-
-
 def report_compliance(*, targets: QuerySet[SlaTarget]) -> list[ComplianceRow]:
     """Per metric and severity: due, met, breached, running, compliance, median and p90 taken."""
     return [
@@ -377,12 +363,26 @@ class Report:
     trend: list[Week]
 
 
+def totals_of(rows: list[ComplianceRow]) -> Figures:
+    """The period's counts, summed from the metric x severity rows (no second pass).
+
+    There is no overall median: times in business hours and in clock hours do not mix.
+    """
+    return Figures(
+        due=sum(row.figures.due for row in rows),
+        met=sum(row.figures.met for row in rows),
+        breached=sum(row.figures.breached for row in rows),
+        running=sum(row.figures.running for row in rows),
+    )
+
+
 def report_build(*, filters: ReportFilters) -> Report:
     targets = report_targets(filters=filters)
+    compliance = report_compliance(targets=targets)
     return Report(
         filters=filters,
-        totals=report_totals(targets=targets),
-        compliance=report_compliance(targets=targets),
+        totals=totals_of(compliance),
+        compliance=compliance,
         agents=report_agents(targets=targets),
         escalations=report_escalations(filters=filters),
         trend=report_trend(filters=filters),

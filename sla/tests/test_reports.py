@@ -96,8 +96,12 @@ def data():
     }
 
 
+def october_filters(**filters):
+    return ReportFilters(period=month_period(2026, 10, BERLIN), **filters)
+
+
 def october(**filters):
-    return report_build(filters=ReportFilters(period=month_period(2026, 10, BERLIN), **filters))
+    return report_build(filters=october_filters(**filters))
 
 
 def test_totals(data):
@@ -105,9 +109,8 @@ def test_totals(data):
 
     assert (totals.due, totals.met, totals.breached, totals.running) == (6, 3, 2, 1)
     assert totals.compliance == 60.0
-    # Taken: 30m, 3h, 8h30m, 9h, 24h (the breached ones count when answered).
-    assert totals.median == 8 * H + 30 * M
-    assert totals.p90 == 18 * H
+    # Times taken mix business and clock hours across rows, so only the rows carry medians.
+    assert (totals.median, totals.p90) == (None, None)
 
 
 def test_compliance_by_metric_and_severity(data):
