@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from accounts.models import Tier, User
 from accounts.selectors import company_active_addon
 from tickets.models import (
-    ACTIVE_STATUSES,
     OPEN_STATUSES,
     Channel,
     Escalation,
@@ -380,15 +379,6 @@ def _escalate(escalations: list[Escalation]) -> None:
     )
 
 
-def ticket_record_event(
-    *, ticket_id: int, kind: EventKind, at: datetime.datetime, **data: Any
-) -> TicketEvent:
-    """Let another app append a system event (an SLA warning or breach) to a ticket's trail."""
-    event = TicketEvent(ticket_id=ticket_id, kind=kind, actor=None, data=data, created_at=at)
-    event.save()
-    return event
-
-
 def ticket_events_bulk_record(*, events: Iterable[TicketEvent]) -> None:
     """Append many system events at once, for scans that touch many tickets."""
     TicketEvent.objects.bulk_create(list(events))
@@ -441,10 +431,6 @@ def notifications_bulk_create(*, notifications: list[Notification]) -> None:
     enqueue = send_pending_notification_emails.delay
     if not any(entry[1] == enqueue for entry in connection.run_on_commit):
         transaction.on_commit(enqueue)
-
-
-def ticket_is_active(ticket: Ticket) -> bool:
-    return ticket.status in ACTIVE_STATUSES
 
 
 EMAIL_ATTEMPTS_LIMIT = 5

@@ -552,15 +552,6 @@ def test_the_trail_lists_every_change_in_order(ticket, agent):
     ]
 
 
-def test_another_app_can_append_a_system_event(ticket):
-    event = services.ticket_record_event(
-        ticket_id=ticket.pk, kind=EventKind.SLA_WARNING, at=T0 + MINUTE, target=7
-    )
-
-    assert (event.actor, event.data, event.created_at) == (None, {"target": 7}, T0 + MINUTE)
-    assert events(ticket)[-1] == (EventKind.SLA_WARNING, {"target": 7})
-
-
 def _save_again(event: TicketEvent) -> None:
     event.data = {"tampered": True}
     event.save()
