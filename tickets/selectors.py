@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
-from tickets.models import Notification
+from accounts.selectors import DedicatedContact, company_active_addon, company_dedicated_contact
+from tickets.models import Attachment, Notification, Ticket, TicketMessage, Visibility
 
 
 def notifications_unread_count(*, user: User) -> int:
@@ -20,3 +24,32 @@ def notifications_for(*, user: User, unread_only: bool = False) -> QuerySet[Noti
         notifications = notifications.filter(read_at__isnull=True)
     # The primary key breaks ties, so a page boundary never repeats or skips a row.
     return notifications.select_related("ticket__company").order_by("-created_at", "-pk")
+
+
+@dataclass(frozen=True)
+class TicketThread:
+    """What a ticket page shows around the conversation, read the same way for both sides."""
+
+    conversation: list[TicketMessage]
+    description_files: list[Attachment]
+    is_vip: bool
+    contact: DedicatedContact | None
+
+
+def ticket_thread(*, ticket: Ticket, with_notes: bool) -> TicketThread:
+    """The messages (internal notes only for staff) with their files, and the VIP contact."""
+    messages = TicketMessage.objects.filter(ticket=ticket)
+    if not with_notes:
+        messages = messages.filter(visibility=Visibility.PUBLIC)
+    messages = messages.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    )
+    is_vip = company_active_addon(company=ticket.company) is not None
+    return TicketThread(
+        conversation=list(messages),
+        description_files=list(ticket.attachments.filter(message__isnull=True)),
+        is_vip=is_vip,
+        contact=company_dedicated_contact(company=ticket.company, at=timezone.now())
+        if is_vip
+        else None,
+    )

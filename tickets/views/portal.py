@@ -6,21 +6,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from accounts.selectors import company_active_addon, company_dedicated_contact
 from tickets import services
 from tickets.attachments import attachments_add
 from tickets.forms import ReasonForm, ReplyForm, TicketForm
 from tickets.models import (
-    Attachment,
     EscalationSource,
     Severity,
     Status,
@@ -28,6 +25,7 @@ from tickets.models import (
     TicketMessage,
     Visibility,
 )
+from tickets.selectors import ticket_thread
 from tickets.severity import SEVERITY_HELP
 
 customer_only = role_required(Role.CUSTOMER)
@@ -138,21 +136,14 @@ def _add_errors(form: ReplyForm | TicketForm | ReasonForm, error: ValidationErro
 
 
 def _detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, object]:
-    public = (
-        TicketMessage.objects.filter(ticket=ticket, visibility=Visibility.PUBLIC)
-        .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-    )
-    addon = company_active_addon(company=ticket.company)
+    thread = ticket_thread(ticket=ticket, with_notes=False)
     return {
         "ticket": ticket,
-        "conversation": list(public),
-        "description_files": list(ticket.attachments.filter(message__isnull=True)),
-        "contact": company_dedicated_contact(company=ticket.company, at=timezone.now())
-        if addon
-        else None,
-        "is_vip": addon is not None,
-        "can_escalate": addon is not None
+        "conversation": thread.conversation,
+        "description_files": thread.description_files,
+        "contact": thread.contact,
+        "is_vip": thread.is_vip,
+        "can_escalate": thread.is_vip
         and ticket.tier == 1
         and ticket.status in (Status.NEW, Status.OPEN, Status.WAITING),
     }

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import STAFF_ROLES, role_required
-from accounts.selectors import company_active_addon, company_dedicated_contact
 from tickets import services
 from tickets.attachments import attachments_add
 from tickets.forms import (
@@ -31,15 +29,14 @@ from tickets.forms import (
 )
 from tickets.models import (
     OPEN_STATUSES,
-    Attachment,
     EscalationSource,
     Severity,
     Status,
     Ticket,
     TicketEvent,
-    TicketMessage,
 )
 from tickets.queue import Cursor, View, filters_from_query, queue_page
+from tickets.selectors import ticket_thread
 from tickets.views import HtmxHttpRequest
 
 staff_only = role_required(*STAFF_ROLES)
@@ -117,27 +114,20 @@ def _forms(ticket: Ticket) -> dict[str, Form]:
 def _render_workspace(
     request: HttpRequest, ticket: Ticket, *, bound: dict[str, Form] | None = None, status: int = 200
 ) -> HttpResponse:
-    conversation = (
-        TicketMessage.objects.filter(ticket=ticket)
-        .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-    )
+    thread = ticket_thread(ticket=ticket, with_notes=True)
     events = (
         TicketEvent.objects.filter(ticket=ticket)
         .select_related("actor")
         .order_by("created_at", "pk")
     )
-    has_addon = company_active_addon(company=ticket.company) is not None
     context: dict[str, object] = {
         "ticket": ticket,
-        "conversation": list(conversation),
-        "description_files": list(ticket.attachments.filter(message__isnull=True)),
+        "conversation": thread.conversation,
+        "description_files": thread.description_files,
         "events": list(events),
         "escalations": list(ticket.escalations.select_related("requested_by")),
-        "is_vip": has_addon,
-        "contact": company_dedicated_contact(company=ticket.company, at=timezone.now())
-        if has_addon
-        else None,
+        "is_vip": thread.is_vip,
+        "contact": thread.contact,
         "now": timezone.now(),
         **_forms(ticket),
         **(bound or {}),
