@@ -10,7 +10,7 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/vipsupport")
 }
-DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}  # as in production
+DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off -c work_mem=32MB"}  # as in production
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
