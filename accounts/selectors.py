@@ -177,3 +177,14 @@ def addon_overview(*, on: datetime.date | None = None) -> AddonOverview:
         ],
         monthly_revenue=revenue,
     )
+
+
+def agent_choices(*, active_only: bool = True) -> list[tuple[int, str]]:
+    """Agents as plain (id, name) pairs, for long select lists drawn on busy pages."""
+    agents = User.objects.filter(agent_profile__isnull=False)
+    if active_only:
+        agents = agents.filter(is_active=True)
+    rows = agents.order_by("first_name", "last_name").values_list(
+        "pk", "first_name", "last_name", "email"
+    )
+    return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]

@@ -14,7 +14,6 @@ from accounts.models import MANAGERS_GROUP, AssignmentRole, DedicatedAssignment,
 from sla.business_time import BusinessCalendar
 from sla.models import (
     BusinessHours,
-    Clock,
     Holiday,
     SlaPolicy,
     SlaPolicyTarget,
@@ -57,14 +56,8 @@ def clock_start(*, ticket: Ticket, calendar: BusinessCalendar) -> datetime.datet
     return ticket.created_at
 
 
-def _clock(clock: str, calendar: BusinessHours) -> BusinessCalendar:
-    if clock == Clock.CALENDAR:
-        return BusinessCalendar.twenty_four_seven()
-    return calendar.business_calendar()
-
-
 def _set_deadlines(target: SlaTarget) -> None:
-    clock = _clock(target.clock, target.calendar)
+    clock = target.business_calendar()
     target.due_at = clock.add(target.started_at, target.target)
     target.warn_at = clock.add(target.started_at, target.target * WARNING_SHARE)
 
@@ -121,7 +114,7 @@ def sla_ticket_created(*, ticket: Ticket) -> SlaTarget:
 def _answer(target: SlaTarget, at: datetime.datetime) -> None:
     """Record that staff answered: a running target is met; a breached one keeps its breach."""
     target.fulfilled_at = at
-    target.time_taken = _clock(target.clock, target.calendar).elapsed(target.started_at, at)
+    target.time_taken = target.business_calendar().elapsed(target.started_at, at)
     if target.state == TargetState.ACTIVE:
         target.state = TargetState.FULFILLED
     target.save(update_fields=["fulfilled_at", "time_taken", "state"])

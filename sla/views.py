@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Company, Role
 from accounts.permissions import role_required
-from accounts.selectors import addon_overview
+from accounts.selectors import addon_overview, agent_choices
 from sla.charts import trend_chart
 from sla.forms import ReportForm
 from sla.reports import BREACH_ORDERINGS, report_breaches, report_build, report_targets
@@ -36,14 +36,12 @@ def _form(request: HttpRequest) -> ReportForm:
     )
 
 
-def _choices(form: ReportForm) -> dict[str, list[tuple[int, str]]]:
+def _choices() -> dict[str, list[tuple[int, str]]]:
     """Plain (id, name) pairs for the long company and agent lists."""
-    agents = form.fields["agent"].queryset.values_list(  # type: ignore[attr-defined]
-        "pk", "first_name", "last_name", "email"
-    )
     return {
         "company_choices": list(Company.objects.order_by("name").values_list("pk", "name")),
-        "agent_choices": [(pk, f"{a} {b}".strip() or email) for pk, a, b, email in agents],
+        # Past reports name agents who have since left, so inactive ones stay in the list.
+        "agent_choices": agent_choices(active_only=False),
     }
 
 
@@ -51,7 +49,7 @@ def _choices(form: ReportForm) -> dict[str, list[tuple[int, str]]]:
 def sla_report(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     if form.is_bound and not form.is_valid():
-        return render(request, "sla/sla_report.html", {"form": form, **_choices(form)}, status=400)
+        return render(request, "sla/sla_report.html", {"form": form, **_choices()}, status=400)
     if not form.is_bound:
         form = ReportForm(
             {"period": "this_month"},
@@ -72,7 +70,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
         "sla/sla_report.html",
         {
             "form": form,
-            **_choices(form),
+            **_choices(),
             "report": report,
             "chart": trend_chart(report.trend),
             "breaches": page,

@@ -16,7 +16,7 @@ from accounts.models import Role, User
 from accounts.permissions import role_required
 from tickets import services
 from tickets.attachments import attachments_add
-from tickets.forms import ReasonForm, ReplyForm, TicketForm
+from tickets.forms import ReasonForm, ReplyForm, TicketForm, form_add_service_errors
 from tickets.models import (
     EscalationSource,
     Severity,
@@ -109,7 +109,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 )
                 attachments_add(ticket=ticket, message=None, files=form.cleaned_data["attachments"])
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Ticket #%(id)s is open.") % {"id": ticket.pk})
             return redirect("tickets:detail", pk=ticket.pk)
@@ -124,15 +124,6 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and form.errors else 200,
     )
-
-
-def _add_errors(form: ReplyForm | TicketForm | ReasonForm, error: ValidationError) -> None:
-    """Show a service's refusal on the form, next to the field it names when it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _detail_context(request: HttpRequest, ticket: Ticket) -> dict[str, object]:
@@ -172,7 +163,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
                     ticket=ticket, message=message, files=form.cleaned_data["attachments"]
                 )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Your reply was sent."))
             return redirect("tickets:detail", pk=ticket.pk)
@@ -218,7 +209,7 @@ def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
                 requested_by=_customer(request),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("A senior engineer is on it."))
             return redirect("tickets:detail", pk=ticket.pk)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import STAFF_ROLES, role_required
+from accounts.selectors import agent_choices
 from tickets import services
 from tickets.attachments import attachments_add
 from tickets.forms import (
@@ -26,6 +27,7 @@ from tickets.forms import (
     SeverityForm,
     StaffReplyForm,
     StatusForm,
+    form_add_service_errors,
 )
 from tickets.models import (
     OPEN_STATUSES,
@@ -71,7 +73,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         ],
         "severities": Severity.choices,
         "statuses": [(status, Status(status).label) for status in OPEN_STATUSES],
-        "agents": _agent_choices(),
+        "agents": agent_choices(),
         "now": timezone.now(),
         "base_query": params.urlencode(),
         "next_query": next_params.urlencode() if page.next_cursor else "",
@@ -79,16 +81,6 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     }
     template = "tickets/queue/_rows.html" if request.htmx else "tickets/queue/queue.html"
     return render(request, template, context)
-
-
-def _agent_choices() -> list[tuple[int, str]]:
-    """(id, name) pairs for the assignee filter; plain tuples, as the queue is redrawn often."""
-    rows = (
-        User.objects.filter(agent_profile__isnull=False, is_active=True)
-        .order_by("first_name", "last_name")
-        .values_list("pk", "first_name", "last_name", "email")
-    )
-    return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]
 
 
 def _ticket(pk: int) -> Ticket:
@@ -156,11 +148,7 @@ def _act(
             with transaction.atomic():
                 action(ticket, form.cleaned_data)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("tickets:work", pk=ticket.pk)
