@@ -1,10 +1,14 @@
-"""Forms for the admin's intermediate pages; they only parse, the services decide."""
+"""Forms for the profile page and the admin's intermediate pages; they only parse, the services
+decide."""
+
+import zoneinfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Plan, User
+from accounts.models import Language, Plan, User
 
 
 def _agents() -> QuerySet[User]:
@@ -28,3 +32,27 @@ class ChangePlanForm(forms.Form):
     on = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), required=False
     )
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(zone, zone.replace("_", " ")) for zone in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_zone_choices,
+        help_text=_("Every time in the portal and in e-mails is shown in this zone."),
+    )
+
+
+def form_add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form, next to the field it names when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -169,6 +169,19 @@ def agent_create(
     return user
 
 
+def user_update_profile(
+    *, user: User, first_name: str, last_name: str, language: str, time_zone: str
+) -> User:
+    """Change the user's name, language and time zone."""
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.preferred_language = language
+    user.time_zone = time_zone
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["first_name", "last_name", "preferred_language", "time_zone"])
+    return user
+
+
 def user_set_language(*, user: User, language: str) -> None:
     user.preferred_language = language
     user.full_clean(exclude=["password"])

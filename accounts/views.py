@@ -1,13 +1,18 @@
 """The portal's front door: where each role lands, the customer home and the language switch."""
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, services
+from accounts.forms import ProfileForm, form_add_service_errors
 from accounts.models import Language, Role, User
 
 LANDING_PAGES = {
@@ -48,6 +53,37 @@ def home(request: HttpRequest) -> HttpResponse:
         "offer_plans": ", ".join(plan.name for plan in offer.plans.all()) if offer else "",
     }
     return render(request, "accounts/home.html", context)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The user's name, language and time zone; the calendar subscription is linked from here."""
+    user: User = request.user  # type: ignore[assignment]
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "preferred_language": user.preferred_language,
+        "time_zone": user.time_zone,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update_profile(
+                user=user,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                language=form.cleaned_data["preferred_language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            translation.activate(user.preferred_language)
+            messages.success(request, _("Your profile was saved."))
+            response = redirect("accounts:profile")
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language)
+            return response
+    return render(request, "accounts/profile.html", {"form": form})
 
 
 @require_POST

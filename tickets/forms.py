@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -131,12 +130,3 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents  # type: ignore[attr-defined]
-
-
-def form_add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form, next to the field it names when it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

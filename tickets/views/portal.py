@@ -12,11 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.forms import form_add_service_errors
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from tickets import services
 from tickets.attachments import attachments_add
-from tickets.forms import ReasonForm, ReplyForm, TicketForm, form_add_service_errors
+from tickets.forms import ReasonForm, ReplyForm, TicketForm
 from tickets.models import (
     EscalationSource,
     Severity,

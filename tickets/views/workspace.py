@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.forms import form_add_service_errors
 from accounts.models import Role, User
 from accounts.permissions import STAFF_ROLES, role_required
 from accounts.selectors import agent_choices
@@ -27,7 +28,6 @@ from tickets.forms import (
     SeverityForm,
     StaffReplyForm,
     StatusForm,
-    form_add_service_errors,
 )
 from tickets.models import (
     OPEN_STATUSES,
