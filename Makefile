@@ -25,6 +25,7 @@ demo: $(VENV)/.runtime translations
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	$(MANAGE) seed_demo_tickets
+	$(MANAGE) seed_demo_calls
 
 ## run: the portal on http://127.0.0.1:8000 with a Celery worker and Beat, on embedded defaults.
 run: demo

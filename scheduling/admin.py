@@ -58,10 +58,7 @@ class BusyFeedInline(admin.StackedInline[BusyFeed, AgentSchedule]):
     readonly_fields = ["fetched_at", "last_error"]
 
 
-# Not registered yet, like BookingAdmin below: vipsupport/tests/test_admin_pages.py opens one row of
-# every registered model after `seed_demo`, which does not create schedules or bookings yet. Once
-# it does, register both with `admin.site.register(AgentSchedule, AgentScheduleAdmin)` and
-# `admin.site.register(Booking, BookingAdmin)`.
+@admin.register(AgentSchedule)
 class AgentScheduleAdmin(admin.ModelAdmin[AgentSchedule]):
     list_display = ["agent", "time_zone", "max_calls_per_day"]
     search_fields = ["agent__email", "agent__first_name", "agent__last_name"]
@@ -83,6 +80,7 @@ class AgentScheduleAdmin(admin.ModelAdmin[AgentSchedule]):
             )
 
 
+@admin.register(Booking)
 class BookingAdmin(HistoryAdmin, admin.ModelAdmin[Booking]):
     """Bookings are made, moved and cancelled by the booking services, which keep the rules."""
 

@@ -19,6 +19,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import validate_time_zone
@@ -341,7 +342,8 @@ class CallType(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The seeded types' names are in the translation catalogue; names admins type are not.
+        return gettext(self.name)
 
 
 class BookingStatus(models.TextChoices):
@@ -420,6 +422,13 @@ class Booking(models.Model):
     sequence = models.PositiveIntegerField(
         _("sequence"), default=0, help_text=_("iCalendar SEQUENCE; goes up on every change.")
     )
+    # Claimed by the reminder scan (one row at a time, SKIP LOCKED); reset when the call moves.
+    day_reminder_sent_at = models.DateTimeField(
+        _("24-hour reminder sent at"), null=True, blank=True
+    )
+    hour_reminder_sent_at = models.DateTimeField(
+        _("1-hour reminder sent at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -446,6 +455,16 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["agent", "blocked_from"], name="booking_agent_blocked"),
             models.Index(fields=["company", "starts_at"], name="booking_company_start"),
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status="confirmed", day_reminder_sent_at__isnull=True),
+                name="booking_day_reminder_due",
+            ),
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status="confirmed", hour_reminder_sent_at__isnull=True),
+                name="booking_hour_reminder_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -481,3 +500,23 @@ class Booking(models.Model):
         self.ends_at = starts_at + duration
         self.blocked_from = starts_at - self.buffer_before
         self.blocked_until = self.ends_at + self.buffer_after
+
+
+class CalendarFeed(models.Model):
+    """A user's secret calendar subscription address; only a hash of its token is stored."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("calendar subscription")
+        verbose_name_plural = _("calendar subscriptions")
+
+    def __str__(self) -> str:
+        return str(self.user)

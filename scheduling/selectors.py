@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
 
 from accounts.models import AssignmentRole, Company, DedicatedAssignment, User
 from accounts.selectors import (
@@ -17,7 +19,6 @@ from accounts.selectors import (
     SUPPORT_DESK_OPENS,
     SUPPORT_DESK_WEEKDAYS,
     SUPPORT_DESK_ZONE,
-    company_dedicated_contact,
 )
 from scheduling import slots
 from scheduling.models import (
@@ -97,10 +98,11 @@ def agent_calendar(
     [start, end), for `scheduling.slots.free_slots`.
 
     An agent without a schedule works the support desk's hours (Mon-Fri 09:00-17:00 Berlin).
-    The support calendar's holidays are not applied (`scheduling` does not read `sla` models);
-    a date override without hours closes a date.
+    The support calendar's holidays (`settings.SCHEDULING_HOLIDAYS`) are closed unless a date
+    override gives them hours; a date override without hours closes a date.
     """
     low, high = start - _MARGIN, end + _MARGIN
+    holidays = support_holidays(start=low.date(), end=high.date() + datetime.timedelta(days=1))
     rows = Booking.objects.filter(
         agent=agent, status=BookingStatus.CONFIRMED, blocked_from__lt=high, blocked_until__gt=low
     )
@@ -117,7 +119,7 @@ def agent_calendar(
         return AgentCalendar(
             agent_id=agent.pk,
             availability=slots.Availability(
-                time_zone=SUPPORT_DESK_ZONE, weekly=DEFAULT_WEEKLY_HOURS
+                time_zone=SUPPORT_DESK_ZONE, weekly=DEFAULT_WEEKLY_HOURS, holidays=holidays
             ),
             max_calls_per_day=DEFAULT_MAX_CALLS_PER_DAY,
             booked=booked,
@@ -154,11 +156,20 @@ def agent_calendar(
             weekly={day: _union(hours) for day, hours in weekly.items()},
             overrides={day: _union(hours) for day, hours in overrides.items()},
             time_off=time_off,
+            holidays=holidays,
         ),
         max_calls_per_day=schedule.max_calls_per_day,
         booked=booked,
         busy=tuple(busy),
     )
+
+
+def support_holidays(*, start: datetime.date, end: datetime.date) -> frozenset[datetime.date]:
+    """Dates the support desk is closed, from the function `settings.SCHEDULING_HOLIDAYS` names."""
+    provider = getattr(settings, "SCHEDULING_HOLIDAYS", None)
+    if not provider:
+        return frozenset()
+    return frozenset(import_string(provider)(start=start, end=end))
 
 
 def _union(hours: list[tuple[datetime.time, datetime.time]]) -> Hours:
@@ -220,26 +231,164 @@ def company_call_agent(
     *, company: Company, starts_at: datetime.datetime, ends_at: datetime.datetime
 ) -> User | None:
     """Who takes a call with the company at that time: the dedicated agent, or the backup while
-    the dedicated agent is away (`company_dedicated_contact`) or has time off during the call."""
-    contact = company_dedicated_contact(company=company, at=starts_at)
-    if contact is None or contact.away_until is not None:
-        return None
-    dedicated_off = contact.role == AssignmentRole.DEDICATED and _has_time_off(
-        contact.agent, starts_at, ends_at
+    the dedicated agent is away or has time off during the call (None: neither can)."""
+    agents = company_call_agents(company=company, start=starts_at, end=ends_at)
+    return agents.agent_for(starts_at, ends_at)
+
+
+def agent_bookings_starting(
+    *, agent: User, start: datetime.datetime, end: datetime.datetime
+) -> list[Booking]:
+    """The agent's calls (any status) starting in [start, end), with what a calendar shows."""
+    return list(
+        Booking.objects.filter(agent=agent, starts_at__gte=start, starts_at__lt=end)
+        .select_related("company", "customer", "call_type")
+        .order_by("starts_at", "pk")
     )
-    if dedicated_off:
-        backup = (
-            DedicatedAssignment.objects.filter(company=company, role=AssignmentRole.BACKUP)
-            .current()
-            .select_related("agent__agent_profile")
-            .first()
+
+
+def agent_time_off_between(
+    *, agent: User, start: datetime.datetime, end: datetime.datetime
+) -> list[TimeOff]:
+    """The agent's time off overlapping [start, end), with its reasons."""
+    rows = TimeOff.objects.filter(schedule__agent=agent, starts_at__lt=end, ends_at__gt=start)
+    return list(rows.order_by("starts_at", "pk"))
+
+
+def agent_upcoming_calls(
+    *, agent: User, now: datetime.datetime, within: datetime.timedelta
+) -> list[Booking]:
+    """Confirmed calls that have not ended and start before `now + within`, soonest first."""
+    return list(
+        Booking.objects.filter(
+            agent=agent,
+            status=BookingStatus.CONFIRMED,
+            ends_at__gt=now,
+            starts_at__lt=now + within,
         )
-        if backup is not None and not backup.agent.agent_profile.is_away(starts_at):
-            return backup.agent
-    return contact.agent
+        .select_related("company", "customer", "call_type")
+        .order_by("starts_at", "pk")
+    )
 
 
-def _has_time_off(agent: User, starts_at: datetime.datetime, ends_at: datetime.datetime) -> bool:
-    return TimeOff.objects.filter(
-        schedule__agent=agent, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).exists()
+def agent_recent_calls(
+    *, agent: User, now: datetime.datetime, within: datetime.timedelta
+) -> list[Booking]:
+    """Calls that started in the last `within` and are done with (over, marked or cancelled),
+    latest first."""
+    return list(
+        Booking.objects.filter(agent=agent, starts_at__gte=now - within, starts_at__lt=now)
+        .exclude(status=BookingStatus.CONFIRMED, ends_at__gt=now)
+        .select_related("company", "customer", "call_type")
+        .order_by("-starts_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class CallAgents:
+    """A company's dedicated and backup agents and the dedicated agent's time off in a window:
+    the answer `company_call_agent` gives for each call there, without a query per call."""
+
+    dedicated: User | None
+    backup: User | None
+    dedicated_time_off: tuple[Span, ...] = ()
+
+    def agent_for(self, starts_at: datetime.datetime, ends_at: datetime.datetime) -> User | None:
+        dedicated, backup = self.dedicated, self.backup
+        backup_free = backup is not None and not backup.agent_profile.is_away(starts_at)
+        if dedicated is not None and not dedicated.agent_profile.is_away(starts_at):
+            off = any(start < ends_at and end > starts_at for start, end in self.dedicated_time_off)
+            return backup if off and backup_free else dedicated
+        return backup if backup_free else None
+
+    def stands_in(self, agent: User) -> bool:
+        """Whether calls with `agent` are the backup standing in for the dedicated agent."""
+        return self.dedicated is not None and agent.pk != self.dedicated.pk
+
+    def backup_needed(self, start: datetime.datetime) -> bool:
+        """Whether the backup may take any of the window's calls (from `start` on)."""
+        dedicated = self.dedicated
+        if self.backup is None:
+            return False
+        if dedicated is None or self.dedicated_time_off:
+            return True
+        away_until = dedicated.agent_profile.away_until
+        return away_until is not None and away_until > start
+
+
+def company_call_agents(
+    *, company: Company, start: datetime.datetime, end: datetime.datetime
+) -> CallAgents:
+    """Who takes the company's calls between start and end (calls starting before `end`)."""
+    agents = {
+        row.role: row.agent
+        for row in DedicatedAssignment.objects.filter(company=company)
+        .current()
+        .select_related("agent__agent_profile")
+    }
+    dedicated = agents.get(AssignmentRole.DEDICATED)
+    time_off: tuple[Span, ...] = ()
+    if dedicated is not None:
+        time_off = tuple(
+            TimeOff.objects.filter(schedule__agent=dedicated, starts_at__lt=end, ends_at__gt=start)
+            .order_by("starts_at")
+            .values_list("starts_at", "ends_at")
+        )
+    return CallAgents(dedicated, agents.get(AssignmentRole.BACKUP), time_off)
+
+
+@dataclass(frozen=True)
+class CompanyCalls:
+    upcoming: list[Booking]
+    past: list[Booking]
+
+
+def company_calls(*, company: Company, now: datetime.datetime, limit: int = 50) -> CompanyCalls:
+    """The company's calls that have not ended (soonest first) and the latest ended ones."""
+    rows = Booking.objects.filter(company=company).select_related("call_type", "agent", "customer")
+    return CompanyCalls(
+        upcoming=list(rows.filter(ends_at__gt=now).order_by("starts_at", "pk")[:limit]),
+        past=list(rows.filter(ends_at__lte=now).order_by("-starts_at", "-pk")[:limit]),
+    )
+
+
+@dataclass(frozen=True)
+class AgentAvailability:
+    """What the agent's availability page shows: hours, coming overrides and time off, feeds."""
+
+    time_zone: str
+    weekly: dict[int, Hours]
+    overrides: list[DateOverride]
+    time_off: list[TimeOff]
+    feeds: list[BusyFeed]
+
+
+def agent_availability(*, agent: User, now: datetime.datetime) -> AgentAvailability:
+    """The agent's own availability settings; without a schedule, the support desk's hours."""
+    schedule = agent_schedule_find(agent=agent)
+    if schedule is None:
+        return AgentAvailability(SUPPORT_DESK_ZONE, DEFAULT_WEEKLY_HOURS, [], [], [])
+    weekly: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
+    for weekday, opens, closes in WeeklyHours.objects.filter(schedule=schedule).values_list(
+        "weekday", "opens", "closes"
+    ):
+        weekly.setdefault(weekday, []).append((opens, closes))
+    today = now.astimezone(ZoneInfo(schedule.time_zone)).date()
+    return AgentAvailability(
+        time_zone=schedule.time_zone,
+        weekly={day: _union(hours) for day, hours in weekly.items()},
+        overrides=list(
+            DateOverride.objects.filter(schedule=schedule, date__gte=today).order_by(
+                "date", "opens"
+            )
+        ),
+        time_off=list(
+            TimeOff.objects.filter(schedule=schedule, ends_at__gt=now).order_by("starts_at", "pk")
+        ),
+        # The stored calendars can be megabytes; the page needs only their description.
+        feeds=list(
+            BusyFeed.objects.filter(schedule=schedule)
+            .defer("uploaded_ics", "last_good_ics")
+            .order_by("created_at", "pk")
+        ),
+    )

@@ -20,19 +20,22 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
+from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Company, Role, User
 from accounts.selectors import company_active_addon
-from scheduling import slots
+from scheduling import feeds, slots, tasks
 from scheduling.models import (
     BOOKING_NO_OVERLAP,
     AgentSchedule,
     Booking,
     BookingStatus,
+    BusyFeed,
     CallType,
+    TimeOff,
     WeeklyHours,
 )
 from scheduling.selectors import (
@@ -114,6 +117,104 @@ def schedule_set_default_hours(*, schedule: AgentSchedule) -> list[WeeklyHours]:
     return WeeklyHours.objects.bulk_create(rows)
 
 
+# ---- time off and busy feeds
+# Each takes the acting agent; a row of another agent's schedule raises its DoesNotExist.
+
+MAX_BUSY_FEEDS = 10
+MAX_BUSY_FEED_UPLOAD_BYTES = feeds.MAX_FEED_BYTES
+
+
+@transaction.atomic
+def time_off_add(
+    *,
+    agent: User,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> TimeOff:
+    """Block a period for calls; it must end after it starts and not be over already."""
+    now = now or timezone.now()
+    _require_aware(starts_at)
+    _require_aware(ends_at)
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("Time off must end after it starts.")})
+    if ends_at <= now:
+        raise ValidationError({"ends_at": _("This time is already over; pick a future end.")})
+    row = TimeOff(
+        schedule=agent_schedule_get_or_create(agent=agent),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip(),
+    )
+    row.full_clean()
+    row.save()
+    return row
+
+
+@transaction.atomic
+def time_off_delete(*, agent: User, time_off_id: int) -> None:
+    deleted, _by_model = TimeOff.objects.filter(pk=time_off_id, schedule__agent=agent).delete()
+    if not deleted:
+        raise TimeOff.DoesNotExist(f"time off {time_off_id} of agent {agent.pk}")
+
+
+@transaction.atomic
+def busy_feed_add_url(*, agent: User, url: str, name: str = "") -> BusyFeed:
+    """Add a feed address (http, https or webcal); `feeds.busy_feed_refresh` fetches it."""
+    url = url.strip()
+    if not url:
+        raise ValidationError({"url": _("Give the calendar's address.")})
+    schedule = _schedule_with_room_for_a_feed(agent)
+    if schedule.busy_feeds.filter(url=url).exists():
+        raise ValidationError({"url": _("You have already added this address.")})
+    feed = BusyFeed(schedule=schedule, name=name.strip(), url=url)
+    feed.full_clean()
+    feed.save()
+    return feed
+
+
+@transaction.atomic
+def busy_feed_add_upload(*, agent: User, ics_text: str, name: str = "") -> BusyFeed:
+    """Add busy times from an uploaded iCalendar file (read as it is; never refreshed)."""
+    if len(ics_text.encode()) > MAX_BUSY_FEED_UPLOAD_BYTES:
+        raise ValidationError(
+            {
+                "uploaded_ics": _("The file is larger than %(size)s.")
+                % {"size": filesizeformat(MAX_BUSY_FEED_UPLOAD_BYTES)}
+            }
+        )
+    try:
+        feeds.validate_calendar_text(ics_text)
+    except ValidationError as error:
+        raise ValidationError({"uploaded_ics": error.messages}) from error
+    feed = BusyFeed(
+        schedule=_schedule_with_room_for_a_feed(agent), name=name.strip(), uploaded_ics=ics_text
+    )
+    feed.full_clean()
+    feed.save()
+    return feed
+
+
+@transaction.atomic
+def busy_feed_delete(*, agent: User, feed_id: int) -> None:
+    deleted, _by_model = BusyFeed.objects.filter(pk=feed_id, schedule__agent=agent).delete()
+    if not deleted:
+        raise BusyFeed.DoesNotExist(f"busy feed {feed_id} of agent {agent.pk}")
+
+
+def _schedule_with_room_for_a_feed(agent: User) -> AgentSchedule:
+    """The agent's schedule, locked so two adds at once cannot pass the limit together."""
+    schedule = agent_schedule_get_or_create(agent=agent)
+    schedule = AgentSchedule.objects.select_for_update().get(pk=schedule.pk)
+    if schedule.busy_feeds.count() >= MAX_BUSY_FEEDS:
+        raise ValidationError(
+            _("You can have at most %(count)d busy-time calendars; delete one first.")
+            % {"count": MAX_BUSY_FEEDS}
+        )
+    return schedule
+
+
 # ---------------------------------------------------------------------------- bookings
 
 
@@ -161,6 +262,7 @@ def booking_create(
             raise
         booking.pk = None
         raise SlotTaken(nearest=nearest_free_starts(agent, terms, starts_at, now=now)) from error
+    _announce(booking)
     return booking
 
 
@@ -192,9 +294,13 @@ def booking_reschedule(
             _require_free_slot(booking.agent, terms, starts_at, now=now, exclude=booking)
             booking.place(starts_at, terms.duration)
             booking.sequence += 1
+            # The reminders belong to the new time.
+            booking.day_reminder_sent_at = None
+            booking.hour_reminder_sent_at = None
             booking.full_clean()
             booking.save()
             _recheck_day_limit(agent_schedule_get_or_create(agent=booking.agent), booking)
+            _announce(booking)
     except IntegrityError as error:
         booking.refresh_from_db()
         if not _is_overlap_violation(error):
@@ -293,6 +399,39 @@ def nearest_free_starts(
     free = _Window.load(agent, terms, now, exclude=exclude).free_starts()
     free.sort(key=lambda start: (abs(start - around), start))
     return sorted(free[:count])
+
+
+def call_free_starts(
+    *,
+    agent: User,
+    call_type: CallType,
+    now: datetime.datetime,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    booking: Booking | None = None,
+) -> list[datetime.datetime]:
+    """The free starts with `agent` in [start, end): exactly those the booking services accept.
+    For a booking being moved, its own time is free and its length and buffers apply."""
+    terms = CallTerms.of(call_type, booking)
+    if end <= now or start >= now + terms.horizon:
+        return []
+    free = _Window.load(agent, terms, now, exclude=booking).free_starts()
+    return [moment for moment in free if start <= moment < end]
+
+
+def booking_change_refusal(
+    *, booking: Booking, by: User, now: datetime.datetime | None = None
+) -> str | None:
+    """None while `by` may still move or cancel the call; otherwise the reason the services
+    would give (not the booker, not confirmed, or within the minimum notice)."""
+    try:
+        _require_booker(booking, by)
+        _require_confirmed(booking)
+        terms = CallTerms.of(booking.call_type, booking)
+        _require_notice_left(booking, terms, now=now or timezone.now())
+    except ValidationError as refusal:
+        return " ".join(refusal.messages)
+    return None
 
 
 @dataclass(frozen=True)
@@ -607,7 +746,14 @@ def _cancel(booking: Booking, *, by: User, message: str, now: datetime.datetime)
             "updated_at",
         ]
     )
+    _announce(booking)
     return booking
+
+
+def _announce(booking: Booking) -> None:
+    """Send this version of the booking's invitation (REQUEST or CANCEL) once the write commits."""
+    booking_id, sequence = booking.pk, booking.sequence
+    transaction.on_commit(lambda: tasks.send_booking_invitation.delay(booking_id, sequence))
 
 
 # ---------------------------------------------------------------------------- formatting

@@ -35,6 +35,7 @@ SEED_MIGRATIONS = [
     "sla.migrations.0002_seed_calendar_policies_and_scan",
     "tickets.migrations.0002_schedule_notification_emails",
     "scheduling.migrations.0003_seed_call_types",
+    "scheduling.migrations.0005_schedule_reminders_and_feed_refresh",
 ]
 
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
     path("", include("sla.urls")),
+    path("", include("scheduling.urls")),
 ]

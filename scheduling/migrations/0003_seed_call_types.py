@@ -5,13 +5,14 @@ from datetime import timedelta
 from django.apps.registry import Apps
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.utils.translation import gettext_noop
 
 MINUTES = timedelta(minutes=1)
 CALL_TYPES = [
-    # (code, name, position, duration)
-    ("support", "Support call", 1, 30 * MINUTES),
-    ("training", "Training", 2, 60 * MINUTES),
-    ("analysis", "Analysis and discussion of changes", 3, 60 * MINUTES),
+    # (code, name, position, duration); names marked so `CallType.__str__` finds a translation.
+    ("support", gettext_noop("Support call"), 1, 30 * MINUTES),
+    ("training", gettext_noop("Training"), 2, 60 * MINUTES),
+    ("analysis", gettext_noop("Analysis and discussion of changes"), 3, 60 * MINUTES),
 ]
 
 

@@ -99,6 +99,13 @@ MEDIA_ROOT = BASE_DIR / "media"
 EMAIL_CONFIG = env.email("DJANGO_EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="VIP Support <support@localhost>")
+# Where the portal is reached from outside: links in e-mails and calendar events start with it.
+PORTAL_URL = env("DJANGO_PORTAL_URL", default="http://127.0.0.1:8000")
+# Which dates the support desk is closed for calls: a function (start=, end=) -> set of dates.
+# `scheduling` does not import `sla`; this setting is the wiring between them.
+SCHEDULING_HOLIDAYS = "sla.selectors.support_holidays"
+# Busy-time feeds may not point into our own network (SSRF) except in development and tests.
+BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = env.bool("BUSY_FEEDS_ALLOW_PRIVATE_HOSTS", default=False)
 
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"

@@ -20,6 +20,7 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 
 EMAIL_CONFIG = env.email("DJANGO_EMAIL_URL")
+PORTAL_URL = env("DJANGO_PORTAL_URL")
 vars().update(EMAIL_CONFIG)
 
 # TLS terminates at the reverse proxy, which tells us the original scheme.

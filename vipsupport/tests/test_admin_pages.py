@@ -28,6 +28,7 @@ def superuser():
 @pytest.fixture
 def populated():
     call_command("seed_demo")
+    call_command("seed_demo_calls")
     customer = User.objects.get(email="customer@acme.example")
     agent = User.objects.get(email="agent@support.example")
     ticket = make_ticket(requester=customer, severity=1, at=datetime(2026, 1, 5, 8, tzinfo=UTC))

@@ -11,6 +11,7 @@ PRODUCTION_ENVIRONMENT = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/vipsupport",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "DJANGO_PORTAL_URL": "https://support.example.com",
 }
 
 

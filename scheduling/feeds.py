@@ -1,0 +1,305 @@
+"""Refreshing agents' external busy-time feeds (iCalendar URLs) into their last good copy.
+
+Every feed is fetched on its own (`busy_feed_refresh`), so one slow or broken feed never stops
+the others. A fetch that fails in any way (timeout, HTTP error, too big, not a calendar, host
+refused) keeps the last good copy and records why in `last_error`; busy times keep coming from
+the copy that worked.
+
+Server-side request forgery: agents type the URLs, and the server fetches them. Unless the
+setting `BUSY_FEEDS_ALLOW_PRIVATE_HOSTS` is true (tests serve feeds from 127.0.0.1), the
+connection is refused when the host resolves to anything but a public address (loopback,
+private, link-local, shared, reserved, multicast). The check runs on the addresses the socket
+actually connects to, for the first request and every redirect, so DNS tricks do not get past it.
+Environment proxies are not used for the same reason.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import logging
+import socket
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import icalendar
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from scheduling.models import BusyFeed
+
+logger = logging.getLogger(__name__)
+
+# Read at call time, so tests can lower them with monkeypatch.
+FETCH_TIMEOUT_SECONDS = 10.0
+MAX_FEED_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 3
+_CHUNK_BYTES = 64 * 1024
+_USER_AGENT = "VIP-Support-busy-feeds/1.0"
+
+
+class FeedError(Exception):
+    """A fetch that did not give a usable calendar; the message is shown to the agent."""
+
+
+class _HostRefused(OSError):
+    """The feed's host resolves only to addresses the server must not connect to."""
+
+
+class _RedirectRefused(urllib.error.URLError):
+    """A redirect to something other than an http(s) address."""
+
+
+# ---------------------------------------------------------------------------- refresh
+
+
+def busy_feeds_refresh() -> int:
+    """Refresh every URL feed, one at a time; the number refreshed successfully."""
+    feed_ids = list(
+        BusyFeed.objects.exclude(url="").order_by("fetched_at", "pk").values_list("pk", flat=True)
+    )
+    refreshed = 0
+    for feed_id in feed_ids:
+        try:
+            refreshed += busy_feed_refresh(feed_id=feed_id)
+        except Exception:  # a bug with one feed must not stop the others
+            logger.exception("Busy-time feed %s: refresh crashed", feed_id)
+    return refreshed
+
+
+def busy_feed_refresh(*, feed_id: int) -> bool:
+    """Fetch one feed; on success store it as the last good copy, otherwise record the error.
+
+    False when the fetch failed or the feed is gone or has no URL. No transaction is held
+    during the fetch; the conditional updates leave a feed deleted meanwhile alone, and do not
+    store a copy of an address that was changed meanwhile.
+    """
+    feed = BusyFeed.objects.filter(pk=feed_id).select_related("schedule__agent").first()
+    if feed is None or not feed.url:
+        return False
+    # The error is stored as text, so write it in the language of the agent who reads it.
+    with translation.override(feed.schedule.agent.preferred_language):
+        try:
+            text = fetch_calendar(feed.url)
+        except FeedError as error:
+            message = str(error)
+            logger.warning("Busy-time feed %s could not be refreshed: %s", feed.pk, message)
+            BusyFeed.objects.filter(pk=feed.pk, url=feed.url).update(last_error=message)
+            return False
+    updated = BusyFeed.objects.filter(pk=feed.pk, url=feed.url).update(
+        last_good_ics=text, fetched_at=timezone.now(), last_error=""
+    )
+    return updated == 1
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def validate_calendar_text(text: str) -> None:
+    """Raise ValidationError unless the text is one readable iCalendar VCALENDAR."""
+    not_calendar = ValidationError(_("This is not an iCalendar (.ics) file."), code="not_calendar")
+    if "\x00" in text:  # binary (or UTF-16) content; PostgreSQL could not store it either
+        raise not_calendar
+    try:
+        component = icalendar.Calendar.from_ical(text)
+    except Exception as error:  # any parse error in someone else's file
+        raise not_calendar from error
+    if getattr(component, "name", None) != "VCALENDAR":
+        raise ValidationError(
+            _("This is not an iCalendar (.ics) calendar: it has no VCALENDAR."),
+            code="not_calendar",
+        )
+
+
+# ---------------------------------------------------------------------------- fetching
+
+
+def fetch_url(url: str) -> str:
+    """The address to fetch: `webcal://` is HTTPS; anything but HTTP(S) is refused."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "webcal":
+        scheme = "https"
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise FeedError(_("Only http, https and webcal addresses can be fetched."))
+    return urlunsplit((scheme, *parts[1:]))
+
+
+def fetch_calendar(url: str) -> str:
+    """The feed's text, checked to be a calendar; FeedError with a short reason otherwise."""
+    body, charset = _download(fetch_url(url))
+    try:
+        text = body.decode(charset or "utf-8")
+    except (LookupError, UnicodeDecodeError) as error:
+        raise FeedError(_("The feed is not readable text (expected UTF-8).")) from error
+    text = text.removeprefix("\ufeff")
+    try:
+        validate_calendar_text(text)
+    except ValidationError as error:
+        raise FeedError(
+            _("The address did not return a calendar (perhaps an error or login page).")
+        ) from error
+    return text
+
+
+def _download(url: str) -> tuple[bytes, str | None]:
+    timeout = FETCH_TIMEOUT_SECONDS
+    limit = MAX_FEED_BYTES
+    deadline = time.monotonic() + timeout
+    request = urllib.request.Request(  # noqa: S310 (the opener only speaks http and https)
+        url, headers={"User-Agent": _USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
+    )
+    try:
+        with _opener().open(request, timeout=timeout) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _too_big(limit)
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := response.read(_CHUNK_BYTES):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_big(limit)
+                if time.monotonic() > deadline:
+                    raise _timed_out(timeout)
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get_content_charset()
+    except urllib.error.HTTPError as error:
+        error.close()
+        if 300 <= error.code < 400:  # urllib gives up on too many or unusable redirects
+            raise _redirect_error() from error
+        raise FeedError(
+            _("The server answered with HTTP status %(status)s.") % {"status": error.code}
+        ) from error
+    except _RedirectRefused as error:
+        raise _redirect_error() from error
+    except urllib.error.URLError as error:
+        raise _connection_error(error.reason) from error
+    except (TimeoutError, OSError, http.client.HTTPException) as error:
+        raise _connection_error(error) from error
+
+
+def _connection_error(reason: object) -> FeedError:
+    if isinstance(reason, _HostRefused):
+        return FeedError(
+            _("The address points into a private network, so it is not fetched for safety.")
+        )
+    if isinstance(reason, TimeoutError):
+        return _timed_out(FETCH_TIMEOUT_SECONDS)
+    if isinstance(reason, socket.gaierror):
+        return FeedError(_("The server's name could not be found."))
+    if isinstance(reason, ConnectionRefusedError):
+        return FeedError(_("The server refused the connection."))
+    return FeedError(_("The feed could not be fetched (%(reason)s).") % {"reason": reason})
+
+
+def _redirect_error() -> FeedError:
+    return FeedError(_("The address redirects too often, or to something that is not a web page."))
+
+
+def _too_big(limit: int) -> FeedError:
+    return FeedError(_("The feed is larger than %(size)s.") % {"size": filesizeformat(limit)})
+
+
+def _timed_out(seconds: float) -> FeedError:
+    return FeedError(
+        _("The server did not answer within %(seconds)s seconds.") % {"seconds": f"{seconds:g}"}
+    )
+
+
+# ---------------------------------------------------------------------------- guarded opener
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """HTTP and HTTPS only (no file:, ftp:, data:), no proxies, few redirects, guarded sockets."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        _GuardedHTTPHandler(),
+        _GuardedHTTPSHandler(),
+        _LimitedRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def _allowed(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _guarded_create_connection(
+    address: tuple[str, int], timeout: Any = None, source_address: Any = None, **kwargs: Any
+) -> socket.socket:
+    """`socket.create_connection`, refusing private addresses unless the setting allows them."""
+    if getattr(settings, "BUSY_FEEDS_ALLOW_PRIVATE_HOSTS", False):
+        return socket.create_connection(address, timeout, source_address)
+    host, port = address
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    public = [info for info in infos if _allowed(str(info[4][0]))]
+    if not public:
+        raise _HostRefused(f"{host} resolves only to non-public addresses")
+    last_error: OSError | None = None
+    for family, kind, protocol, _name, sockaddr in public:
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+        except OSError as error:
+            sock.close()
+            last_error = error
+            continue
+        return sock
+    assert last_error is not None
+    raise last_error
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_create_connection
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_create_connection
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+class _LimitedRedirectHandler(urllib.request.HTTPRedirectHandler):
+    max_redirections = MAX_REDIRECTS
+    max_repeats = 1
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise _RedirectRefused(f"redirect to {newurl!r}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)

@@ -1,0 +1,450 @@
+"""Refreshing busy-time feeds from a real HTTP server on 127.0.0.1, and what they block."""
+
+import contextlib
+import datetime
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import time_machine
+
+from scheduling import feeds, slots
+from scheduling.models import BusyFeed
+from scheduling.selectors import agent_calendar, feed_busy_spans
+from scheduling.tasks import refresh_busy_feeds
+from scheduling.tests.factories import BERLIN, NOW, berlin, call_type, schedule_for, vip_people
+
+pytestmark = pytest.mark.django_db
+UTC = datetime.UTC
+
+GOOD_FEED = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//VIP Support tests//Busy feed//EN
+BEGIN:VEVENT
+UID:weekly@test
+DTSTAMP:20261101T000000Z
+SUMMARY:Team meeting (weekly\\, one week skipped\\, one extra on Thursday)
+DTSTART;TZID=Europe/Berlin:20261201T100000
+DTEND;TZID=Europe/Berlin:20261201T110000
+RRULE:FREQ=WEEKLY;COUNT=4
+EXDATE;TZID=Europe/Berlin:20261208T100000
+RDATE;TZID=Europe/Berlin:20261210T140000
+END:VEVENT
+BEGIN:VEVENT
+UID:all-day@test
+DTSTAMP:20261101T000000Z
+SUMMARY:Conference
+DTSTART;VALUE=DATE:20261204
+DTEND;VALUE=DATE:20261205
+END:VEVENT
+BEGIN:VEVENT
+UID:new-york@test
+DTSTAMP:20261101T000000Z
+SUMMARY:Call with New York
+DTSTART;TZID=America/New_York:20261203T090000
+DTEND;TZID=America/New_York:20261203T100000
+END:VEVENT
+BEGIN:VEVENT
+UID:cancelled@test
+DTSTAMP:20261101T000000Z
+SUMMARY:Cancelled meeting
+STATUS:CANCELLED
+DTSTART:20261202T090000Z
+DTEND:20261202T100000Z
+END:VEVENT
+BEGIN:VEVENT
+UID:free@test
+DTSTAMP:20261101T000000Z
+SUMMARY:Reminder shown as free
+TRANSP:TRANSPARENT
+DTSTART:20261202T130000Z
+DTEND:20261202T140000Z
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+
+OTHER_FEED = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//VIP Support tests//Other//EN
+BEGIN:VEVENT
+UID:other@test
+DTSTAMP:20261101T000000Z
+DTSTART:20261207T080000Z
+DTEND:20261207T090000Z
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+
+
+# ---------------------------------------------------------------------------- the HTTP server
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: str = GOOD_FEED
+    content_type: str = "text/calendar; charset=utf-8"
+    delay: float = 0.0
+    location: str = ""
+    send_length: bool = True
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout, size limit) is what some tests are about."""
+
+
+class FeedServer:
+    """A real HTTP server on 127.0.0.1 (a free port) in a thread, answering from `routes`."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append(self.path)
+                route = server.routes.get(self.path, Route(status=404, body="Not found"))
+                if route.delay:
+                    time.sleep(route.delay)
+                body = route.body.encode()
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                if route.location:
+                    self.send_header("Location", route.location)
+                if route.send_length:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):  # the client gave up (timeout, size limit)
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> "FeedServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
+
+    def serve(self, path: str, **route: Any) -> str:
+        self.routes[path] = Route(**route)
+        return self.url(path)
+
+
+@pytest.fixture
+def server(settings: Any) -> Iterator[FeedServer]:
+    settings.BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = True
+    with FeedServer() as running:
+        yield running
+
+
+@pytest.fixture
+def agent() -> Any:
+    return vip_people().agent
+
+
+def url_feed(agent: Any, url: str, name: str = "Work calendar") -> BusyFeed:
+    feed = BusyFeed(schedule=schedule_for(agent), name=name, url=url)
+    feed.full_clean()
+    feed.save()
+    return feed
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/feed.ics"
+
+
+# ---------------------------------------------------------------------------- a good feed
+
+
+def test_a_good_feed_is_stored_and_its_busy_times_come_from_it(server, agent):
+    feed = url_feed(agent, server.serve("/feed.ics"))
+    BusyFeed.objects.filter(pk=feed.pk).update(last_error="An old problem")
+
+    with time_machine.travel(NOW, tick=False):
+        assert feeds.busy_feed_refresh(feed_id=feed.pk) is True
+
+    feed.refresh_from_db()
+    assert feed.last_good_ics == GOOD_FEED
+    assert feed.fetched_at == NOW
+    assert feed.last_error == ""
+    assert server.requests == ["/feed.ics"]
+    spans = feed_busy_spans(feed=feed, start=NOW, end=berlin(31, 0), zone=BERLIN)
+    assert sorted(spans) == [
+        (berlin(1, 10), berlin(1, 11)),  # weekly; 8 December is excluded (EXDATE)
+        (berlin(3, 15), berlin(3, 16)),  # 09:00-10:00 in New York
+        (berlin(4, 0), berlin(5, 0)),  # all day, in the agent's zone
+        (berlin(10, 14), berlin(10, 15)),  # the extra date (RDATE)
+        (berlin(15, 10), berlin(15, 11)),
+        (berlin(22, 10), berlin(22, 11)),
+    ]
+
+
+def free_starts(agent: Any) -> set[datetime.datetime]:
+    calendar = agent_calendar(agent=agent, start=NOW, end=NOW + datetime.timedelta(days=31))
+    support = call_type("support")
+    rules = slots.CallRules(
+        duration=support.duration,
+        buffer_before=support.buffer_before,
+        buffer_after=support.buffer_after,
+        minimum_notice=support.minimum_notice,
+        horizon=support.horizon,
+        step=support.step,
+        max_per_day=calendar.max_calls_per_day,
+    )
+    free = slots.free_slots(
+        availability=calendar.availability,
+        rules=rules,
+        bookings=calendar.booked,
+        busy=calendar.busy,
+        now=NOW,
+    )
+    return {slot.start for slot in free}
+
+
+def test_free_slots_leave_out_the_feeds_busy_time(server, agent):
+    feed = url_feed(agent, server.serve("/feed.ics"))
+    before = free_starts(agent)
+    assert {berlin(1, 10), berlin(3, 15), berlin(4, 9), berlin(10, 14)} <= before
+
+    assert feeds.busy_feed_refresh(feed_id=feed.pk)
+    after = free_starts(agent)
+
+    # Tuesday 10:00-11:00 is busy: with 10-minute buffers 09:30 and 11:00 cannot be booked.
+    assert berlin(1, 9) in after
+    assert not {berlin(1, 9, 30), berlin(1, 10), berlin(1, 10, 30), berlin(1, 11)} & after
+    assert berlin(1, 11, 30) in after
+    assert berlin(8, 10) in after  # the excluded week
+    assert not {berlin(10, 14), berlin(10, 14, 30)} & after  # the extra date
+    assert not {berlin(3, 15), berlin(3, 15, 30)} & after  # New York's 09:00
+    assert not [start for start in after if start.astimezone(BERLIN).date().day == 4]  # all day
+    assert {berlin(2, 10), berlin(2, 14)} <= after  # cancelled and transparent events
+
+
+# ---------------------------------------------------------------------------- failures
+
+
+def first_good_copy(server: FeedServer, agent: Any) -> BusyFeed:
+    feed = url_feed(agent, server.serve("/feed.ics"))
+    with time_machine.travel(NOW, tick=False):
+        assert feeds.busy_feed_refresh(feed_id=feed.pk)
+    feed.refresh_from_db()
+    return feed
+
+
+def assert_failed_and_kept(feed: BusyFeed, error: str) -> None:
+    with time_machine.travel(NOW + datetime.timedelta(minutes=15), tick=False):
+        assert feeds.busy_feed_refresh(feed_id=feed.pk) is False
+    feed.refresh_from_db()
+    assert feed.last_good_ics == GOOD_FEED
+    assert feed.fetched_at == NOW
+    assert error in feed.last_error
+    assert feed_busy_spans(feed=feed, start=NOW, end=berlin(2, 0), zone=BERLIN) == [
+        (berlin(1, 10), berlin(1, 11))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("route", "error"),
+    [
+        (Route(status=500, body="Internal error"), "HTTP status 500"),
+        (Route(status=404, body="Not found"), "HTTP status 404"),
+        (
+            Route(body="<html><body>Please log in</body></html>", content_type="text/html"),
+            "did not return a calendar",
+        ),
+        (Route(body="BEGIN:VEVENT\r\nSUMMARY:x\r\nEND:VEVENT\r\n"), "did not return a calendar"),
+        (Route(body=""), "did not return a calendar"),
+        (Route(body="BEGIN:VCALENDAR\x00\r\nEND:VCALENDAR\r\n"), "did not return a calendar"),
+    ],
+    ids=["500", "404", "html-page-200", "event-not-calendar", "empty", "binary"],
+)
+def test_a_bad_answer_keeps_the_last_good_copy(server, agent, caplog, route, error):
+    feed = first_good_copy(server, agent)
+    server.routes["/feed.ics"] = route
+
+    assert_failed_and_kept(feed, error)
+    assert "could not be refreshed" in caplog.text
+
+
+@pytest.mark.parametrize("send_length", [True, False], ids=["declared", "streamed"])
+def test_a_feed_over_the_size_limit_is_refused(server, agent, monkeypatch, send_length):
+    feed = first_good_copy(server, agent)
+    monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 100_000)
+    padding = "X-PADDING:" + "x" * 60 + "\r\n"
+    big = GOOD_FEED.replace("END:VCALENDAR", padding * 2000 + "END:VCALENDAR")
+    server.routes["/feed.ics"] = Route(body=big, send_length=send_length)
+
+    assert_failed_and_kept(feed, "larger than 97.7\xa0KB")
+
+
+def test_a_server_slower_than_the_timeout_is_given_up_on(server, agent, monkeypatch):
+    feed = first_good_copy(server, agent)
+    monkeypatch.setattr(feeds, "FETCH_TIMEOUT_SECONDS", 0.3)
+    server.routes["/feed.ics"] = Route(delay=2)
+
+    started = time.monotonic()
+    assert_failed_and_kept(feed, "did not answer within 0.3 seconds")
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_refused_connection_keeps_the_last_good_copy(server, agent):
+    feed = first_good_copy(server, agent)
+    BusyFeed.objects.filter(pk=feed.pk).update(url=closed_port_url())
+
+    assert_failed_and_kept(feed, "refused the connection")
+
+
+def test_success_after_a_failure_clears_the_error(server, agent):
+    feed = first_good_copy(server, agent)
+    server.routes["/feed.ics"] = Route(status=503, body="Busy")
+    assert_failed_and_kept(feed, "HTTP status 503")
+
+    server.routes["/feed.ics"] = Route(body=OTHER_FEED)
+    later = NOW + datetime.timedelta(minutes=30)
+    with time_machine.travel(later, tick=False):
+        assert feeds.busy_feed_refresh(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert (feed.last_good_ics, feed.fetched_at, feed.last_error) == (OTHER_FEED, later, "")
+
+
+# ---------------------------------------------------------------------------- redirects, schemes
+
+
+def test_a_few_redirects_are_followed(server, agent):
+    server.serve("/feed.ics")
+    server.serve("/old.ics", status=301, body="", location=server.url("/moved.ics"))
+    server.serve("/moved.ics", status=302, body="", location=server.url("/feed.ics"))
+    feed = url_feed(agent, server.url("/old.ics"))
+
+    assert feeds.busy_feed_refresh(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.last_good_ics == GOOD_FEED
+    assert server.requests == ["/old.ics", "/moved.ics", "/feed.ics"]
+
+
+@pytest.mark.parametrize("target", ["loop", "chain", "file"])
+def test_too_many_or_unusable_redirects_fail(server, agent, target):
+    feed = first_good_copy(server, agent)
+    if target == "loop":
+        server.serve("/feed.ics", status=302, body="", location=server.url("/feed.ics"))
+    elif target == "chain":
+        for hop in range(6):
+            server.serve(f"/hop{hop}", status=302, body="", location=server.url(f"/hop{hop + 1}"))
+        server.serve("/feed.ics", status=302, body="", location=server.url("/hop0"))
+    else:
+        server.serve("/feed.ics", status=302, body="", location="file:///etc/passwd")
+
+    assert_failed_and_kept(feed, "redirects too often")
+    assert len(server.requests) <= 1 + 1 + feeds.MAX_REDIRECTS
+
+
+def test_webcal_is_https_and_other_schemes_are_refused():
+    assert feeds.fetch_url("webcal://calendar.example.com/a.ics?k=1") == (
+        "https://calendar.example.com/a.ics?k=1"
+    )
+    assert feeds.fetch_url(" HTTP://example.com/a.ics ") == "http://example.com/a.ics"
+    for url in ("file:///etc/passwd", "ftp://example.com/a.ics", "gopher://x", "https://"):
+        with pytest.raises(feeds.FeedError, match="Only http, https and webcal"):
+            feeds.fetch_url(url)
+
+
+def test_a_stored_url_with_another_scheme_is_not_fetched(agent):
+    feed = url_feed(agent, "https://calendar.example.com/a.ics")
+    BusyFeed.objects.filter(pk=feed.pk).update(url="file:///etc/passwd")
+
+    assert feeds.busy_feed_refresh(feed_id=feed.pk) is False
+    feed.refresh_from_db()
+    assert "Only http, https and webcal" in feed.last_error
+    assert feed.last_good_ics == ""
+
+
+# ---------------------------------------------------------------------------- private hosts
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "[::1]", "[::ffff:127.0.0.1]", "10.1.2.3", "169.254.169.254"],
+)
+def test_private_hosts_are_refused_unless_the_setting_allows_them(server, agent, settings, host):
+    settings.BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = False
+    port = server.httpd.server_port
+    feed = url_feed(agent, server.serve("/feed.ics").replace(f"127.0.0.1:{port}", f"{host}:{port}"))
+
+    assert feeds.busy_feed_refresh(feed_id=feed.pk) is False
+    feed.refresh_from_db()
+    assert "private network" in feed.last_error
+    assert feed.last_good_ics == ""
+    assert server.requests == []  # refused before connecting
+
+    if host == "127.0.0.1":
+        settings.BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = True
+        assert feeds.busy_feed_refresh(feed_id=feed.pk) is True
+
+
+# ---------------------------------------------------------------------------- all feeds
+
+
+def test_the_task_refreshes_every_url_feed_and_counts_the_good_ones(server, agent):
+    # The failing ones come first (oldest fetch first, then by id): they must not stop the rest.
+    url_feed(agent, server.serve("/broken.ics", status=500, body="Oops"), "Broken")
+    url_feed(agent, closed_port_url(), "Gone")
+    url_feed(agent, server.serve("/feed.ics"), "Good")
+    url_feed(vip_people("Globex").agent, server.serve("/other.ics", body=OTHER_FEED), "Other")
+    uploaded = BusyFeed(schedule=schedule_for(agent), name="File", uploaded_ics=OTHER_FEED)
+    uploaded.full_clean()
+    uploaded.save()
+
+    assert refresh_busy_feeds.apply().get() == 2
+
+    by_name = {feed.name: feed for feed in BusyFeed.objects.all()}
+    assert by_name["Good"].last_good_ics == GOOD_FEED
+    assert by_name["Other"].last_good_ics == OTHER_FEED
+    assert "HTTP status 500" in by_name["Broken"].last_error
+    assert "refused" in by_name["Gone"].last_error
+    assert (by_name["File"].last_good_ics, by_name["File"].last_error) == ("", "")
+    assert sorted(server.requests) == ["/broken.ics", "/feed.ics", "/other.ics"]
+
+
+def test_one_crashing_feed_does_not_stop_the_others(server, agent, monkeypatch):
+    first = url_feed(agent, server.serve("/first.ics"), "First")
+    second = url_feed(agent, server.serve("/feed.ics"), "Second")
+    real_refresh = feeds.busy_feed_refresh
+
+    def crash_on_first(*, feed_id: int) -> bool:
+        if feed_id == first.pk:
+            raise RuntimeError("a bug")
+        return real_refresh(feed_id=feed_id)
+
+    monkeypatch.setattr(feeds, "busy_feed_refresh", crash_on_first)
+
+    assert feeds.busy_feeds_refresh() == 1
+    second.refresh_from_db()
+    assert second.last_good_ics == GOOD_FEED
+
+
+def test_a_feed_deleted_meanwhile_is_no_problem(agent):
+    assert feeds.busy_feed_refresh(feed_id=987654) is False

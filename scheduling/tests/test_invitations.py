@@ -1,0 +1,199 @@
+"""iMIP e-mails: the real chain service → on_commit → Celery task (eager) → e-mail to both sides.
+
+The call is Tuesday 2026-12-01 10:00-10:30 in Berlin (09:00 UTC, 04:00 in New York).
+"""
+
+import datetime
+
+import pytest
+from django.core import mail
+from icalendar import Calendar
+
+from scheduling import ical, invitations, services, tasks
+from scheduling.models import BookingStatus
+from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+
+
+@pytest.fixture
+def people():
+    return vip_people()
+
+
+@pytest.fixture
+def eager_tasks(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
+def calendar_part(message) -> tuple[str, Calendar]:
+    """The `text/calendar` alternative of an e-mail: its MIME type and the parsed calendar."""
+    [(content, mimetype)] = [
+        (alt.content, alt.mimetype) for alt in message.alternatives if "calendar" in alt.mimetype
+    ]
+    return mimetype, Calendar.from_ical(content)
+
+
+def by_recipient(messages) -> dict:
+    return {message.to[0]: message for message in messages}
+
+
+def event_of(message):
+    [event] = calendar_part(message)[1].walk("VEVENT")
+    return event
+
+
+class TestWholeChain:
+    def test_booking_a_call_e_mails_a_request_to_the_customer_and_the_agent(
+        self, people, eager_tasks, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = make_booking(people, berlin(1, 10), topic="Mail flow rules")
+
+        assert len(mail.outbox) == 2
+        sent = by_recipient(mail.outbox)
+        assert set(sent) == {people.customer.email, people.agent.email}
+        for message in mail.outbox:
+            mimetype, calendar = calendar_part(message)
+            assert mimetype == "text/calendar; method=REQUEST"
+            assert str(calendar["method"]) == "REQUEST"
+            [event] = calendar.walk("VEVENT")
+            assert str(event["uid"]) == f"{booking.uid}@{ical.UID_DOMAIN}"
+            assert event.decoded("dtstart") == datetime.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+            assert str(event["organizer"]) == f"mailto:{people.agent.email}"
+            assert str(event["attendee"]) == f"mailto:{people.customer.email}"
+            assert event["attendee"].params["RSVP"] == "TRUE"
+            [(filename, content, attachment_type)] = message.attachments
+            assert (filename, attachment_type) == ("invite.ics", "application/ics")
+            assert Calendar.from_ical(content)["method"] == "REQUEST"
+            raw = message.message().as_string()
+            assert 'Content-Type: text/calendar; method="REQUEST"; charset="utf-8"' in raw
+            assert message.from_email == "VIP Support <support@localhost>"
+        customer_mail = sent[people.customer.email]
+        assert customer_mail.subject.startswith("[VIP Support] Call booked: Support")
+        assert f"Your call with {people.agent.get_full_name()} is booked." in customer_mail.body
+        assert "Topic: Mail flow rules" in customer_mail.body
+        assert f"/book/calls/{booking.pk}/" in customer_mail.body
+        agent_mail = sent[people.agent.email]
+        assert f"{people.customer.get_full_name()} of Acme Ltd booked a call" in agent_mail.body
+        assert f"/calendar/calls/{booking.pk}/" in agent_mail.body
+
+    def test_moving_then_cancelling_sends_updates_with_one_uid_and_rising_sequence(
+        self, people, eager_tasks, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = make_booking(people, berlin(1, 10))
+        with django_capture_on_commit_callbacks(execute=True):
+            services.booking_reschedule(
+                booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.booking_cancel_by_customer(
+                booking=booking, by=people.customer, message="Solved it ourselves.", now=NOW
+            )
+
+        assert len(mail.outbox) == 6
+        booked, moved, cancelled = mail.outbox[0:2], mail.outbox[2:4], mail.outbox[4:6]
+        uids = {str(event_of(message)["uid"]) for message in mail.outbox}
+        assert uids == {f"{booking.uid}@{ical.UID_DOMAIN}"}
+        for messages, sequence in ((booked, 0), (moved, 1), (cancelled, 2)):
+            assert {event_of(message).decoded("sequence") for message in messages} == {sequence}
+
+        for message in moved:
+            assert event_of(message).decoded("dtstart") == datetime.datetime(
+                2026, 12, 2, 13, 0, tzinfo=UTC
+            )
+            assert "Call moved" in message.subject
+            assert "Wed 2 Dec 2026, 14:00–14:30 (Europe/Berlin)" in message.body
+
+        for message in cancelled:
+            mimetype, calendar = calendar_part(message)
+            assert mimetype == "text/calendar; method=CANCEL"
+            assert str(calendar["method"]) == "CANCEL"
+            assert str(event_of(message)["status"]) == "CANCELLED"
+            assert message.attachments[0][0] == "cancel.ics"
+            assert "Call cancelled" in message.subject
+            assert "Message: Solved it ourselves." in message.body
+        agent_cancel = by_recipient(cancelled)[people.agent.email]
+        assert f"Your call with {people.customer.get_full_name()} of Acme Ltd was cancelled." in (
+            agent_cancel.body
+        )
+
+    def test_each_side_reads_the_time_in_their_own_zone_and_language(
+        self, people, eager_tasks, django_capture_on_commit_callbacks
+    ):
+        people.customer.preferred_language = "bg"
+        people.customer.time_zone = "America/New_York"
+        people.customer.save()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            make_booking(people, berlin(1, 10))
+
+        sent = by_recipient(mail.outbox)
+        customer_mail, agent_mail = sent[people.customer.email], sent[people.agent.email]
+        # Django's own Bulgarian names of weekdays and months; the call is 04:00 in New York.
+        assert "Вт 1 Дек 2026, 04:00–04:30 (America/New_York)" in customer_mail.body
+        assert "Tue 1 Dec 2026, 10:00–10:30 (Europe/Berlin)" in agent_mail.body
+
+    def test_names_in_any_script_survive_the_mime_encoding(
+        self, people, eager_tasks, django_capture_on_commit_callbacks
+    ):
+        people.agent.first_name, people.agent.last_name = "Мария", "Иванова"
+        people.agent.save()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            make_booking(people, berlin(1, 10))
+
+        for message in mail.outbox:
+            parts = {
+                part.get_content_type(): part.get_payload(decode=True).decode("utf-8")
+                for part in message.message().walk()
+                if not part.is_multipart()
+            }
+            for content_type in ("text/calendar", "application/ics"):
+                event = Calendar.from_ical(parts[content_type]).walk("VEVENT")[0]
+                assert event["organizer"].params["CN"] == "Мария Иванова"
+
+
+class TestWhatIsSent:
+    def test_a_superseded_version_sends_nothing(self, people):
+        booking = make_booking(people, berlin(1, 10))
+        services.booking_reschedule(
+            booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
+        )
+
+        assert tasks.send_booking_invitation(booking.pk, 0) == 0
+        assert mail.outbox == []
+        assert tasks.send_booking_invitation(booking.pk, 1) == 2
+        assert len(mail.outbox) == 2
+
+    def test_a_finished_call_sends_nothing(self, people):
+        booking = make_booking(people, berlin(1, 10))
+        services.booking_mark(
+            booking=booking, status=BookingStatus.COMPLETED, by=people.agent, now=berlin(1, 11)
+        )
+
+        assert invitations.booking_send_invitation(booking_id=booking.pk, sequence=1) == 0
+        assert mail.outbox == []
+
+    def test_a_deleted_booking_sends_nothing(self, people):
+        booking = make_booking(people, berlin(1, 10))
+        booking_id = booking.pk
+        booking.delete()
+
+        assert invitations.booking_send_invitation(booking_id=booking_id, sequence=0) == 0
+        assert mail.outbox == []
+
+    def test_the_links_use_the_portal_address(self, people, settings):
+        settings.PORTAL_URL = "https://support.example.com"
+        booking = make_booking(people, berlin(1, 10))
+
+        invitations.booking_send_invitation(booking_id=booking.pk, sequence=0)
+
+        sent = by_recipient(mail.outbox)
+        link = f"https://support.example.com/book/calls/{booking.pk}/"
+        assert link in sent[people.customer.email].body
+        assert str(event_of(sent[people.customer.email])["url"]) == link

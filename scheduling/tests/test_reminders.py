@@ -1,0 +1,174 @@
+"""Call reminders: 24 hours and 1 hour before, each exactly once, never late, in each reader's
+language and zone."""
+
+import datetime
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+
+from scheduling import services, tasks
+from scheduling.models import Booking
+from scheduling.reminders import Reminder, reminder_send_one, reminders_send_due
+from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
+
+pytestmark = pytest.mark.django_db
+
+HOUR = datetime.timedelta(hours=1)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+@pytest.fixture
+def people():
+    return vip_people()
+
+
+@pytest.fixture
+def booking(people):
+    # Tuesday 2026-12-01 10:00 Berlin, booked on Monday 08:00.
+    return make_booking(people, berlin(1, 10), code="training", topic="Onboarding new admins")
+
+
+def recipients() -> list[str]:
+    return sorted(address for message in mail.outbox for address in message.to)
+
+
+def test_nothing_is_sent_before_the_day_reminder_is_due(booking):
+    assert reminders_send_due(now=booking.starts_at - 24 * HOUR - MINUTE) == 0
+    assert mail.outbox == []
+
+
+def test_the_day_reminder_goes_to_customer_and_agent_once(booking, people):
+    due = booking.starts_at - 24 * HOUR
+
+    assert reminders_send_due(now=due) == 1
+    assert reminders_send_due(now=due + MINUTE) == 0  # a repeated scan sends nothing
+
+    assert recipients() == sorted([people.customer.email, people.agent.email])
+    booking.refresh_from_db()
+    assert booking.day_reminder_sent_at == due
+    assert booking.hour_reminder_sent_at is None
+
+
+def test_the_hour_reminder_follows_and_the_day_one_is_not_repeated(booking):
+    reminders_send_due(now=booking.starts_at - 20 * HOUR)
+    mail.outbox.clear()
+
+    assert reminders_send_due(now=booking.starts_at - 2 * HOUR) == 0
+    assert reminders_send_due(now=booking.starts_at - HOUR) == 1
+    assert reminders_send_due(now=booking.starts_at - 30 * MINUTE) == 0
+
+    assert len(mail.outbox) == 2
+    booking.refresh_from_db()
+    assert booking.hour_reminder_sent_at == booking.starts_at - HOUR
+
+
+def test_a_missed_day_reminder_is_skipped_when_less_than_an_hour_remains(booking):
+    # The scanner was down all day: with 40 minutes left only the 1-hour reminder makes sense.
+    assert reminders_send_due(now=booking.starts_at - 40 * MINUTE) == 1
+
+    booking.refresh_from_db()
+    assert booking.day_reminder_sent_at is None
+    assert booking.hour_reminder_sent_at is not None
+    assert all("40\xa0minutes" in message.body for message in mail.outbox)
+
+
+def test_no_reminder_once_the_call_has_started(booking):
+    assert reminders_send_due(now=booking.starts_at) == 0
+    assert reminders_send_due(now=booking.starts_at + 5 * MINUTE) == 0
+    assert mail.outbox == []
+
+
+def test_cancelled_calls_get_no_reminder(booking, people):
+    services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+
+    assert reminders_send_due(now=booking.starts_at - 23 * HOUR) == 0
+    assert reminders_send_due(now=booking.starts_at - 30 * MINUTE) == 0
+
+
+def test_moving_a_call_makes_its_reminders_due_again_for_the_new_time(booking, people):
+    reminders_send_due(now=booking.starts_at - 23 * HOUR)  # Monday 11:00
+    moved = services.booking_reschedule(
+        booking=booking, starts_at=berlin(3, 14), by=people.customer, now=berlin(30, 11, month=11)
+    )
+    assert moved.day_reminder_sent_at is None
+
+    assert reminders_send_due(now=berlin(2, 14)) == 1
+    moved.refresh_from_db()
+    assert moved.day_reminder_sent_at == berlin(2, 14)
+
+
+def test_the_reminder_speaks_the_readers_language_and_zone(booking, people):
+    people.customer.preferred_language = "bg"
+    people.customer.time_zone = "America/New_York"
+    people.customer.save()
+
+    reminders_send_due(now=booking.starts_at - 24 * HOUR)
+
+    to_customer = next(m for m in mail.outbox if m.to == [people.customer.email])
+    to_agent = next(m for m in mail.outbox if m.to == [people.agent.email])
+    # 10:00 in Berlin is 04:00 in New York; each reads their own time and their own page.
+    assert "04:00" in to_customer.body
+    assert "America/New_York" in to_customer.body
+    assert f"/book/calls/{booking.pk}/" in to_customer.body
+    assert "10:00" in to_agent.body
+    assert "Europe/Berlin" in to_agent.body
+    assert f"/calendar/calls/{booking.pk}/" in to_agent.body
+    assert people.customer.get_full_name() in to_agent.body
+    assert "Onboarding new admins" in to_agent.body
+    assert to_customer.subject.startswith("Напомняне: ")
+    assert to_agent.subject.startswith("Reminder: ")
+
+
+def test_a_failed_email_leaves_the_reminder_due_and_does_not_block_others(people, settings):
+    first = make_booking(people, berlin(1, 10), topic="First")
+    second = make_booking(people, berlin(1, 11), topic="Second")
+    # A real SMTP client against a port nobody listens on: the send fails for every call.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+
+    assert reminders_send_due(now=berlin(30, 11, 30, month=11)) == 0
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.day_reminder_sent_at is None
+    assert second.day_reminder_sent_at is None
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert reminders_send_due(now=berlin(30, 11, 31, month=11)) == 2
+
+
+def test_the_beat_task_runs_the_scan(booking, time_machine):
+    time_machine.move_to(booking.starts_at - 23 * HOUR, tick=False)
+
+    assert tasks.send_due_reminders.apply().get() == 1
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_claimed_by_another_scan_is_skipped_not_sent_twice():
+    people = vip_people()
+    booking = make_booking(people, berlin(1, 10))
+    due = booking.starts_at - 23 * HOUR
+    locked, release = threading.Event(), threading.Event()
+
+    def other_scan_holding_the_row() -> None:
+        try:
+            with transaction.atomic():
+                Booking.objects.select_for_update().get(pk=booking.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_scan_holding_the_row)
+    other.start()
+    try:
+        assert locked.wait(timeout=30)
+        assert reminder_send_one(reminder=Reminder.DAY_BEFORE, now=due) is None
+    finally:
+        release.set()
+        other.join()
+    assert mail.outbox == []
+    assert reminder_send_one(reminder=Reminder.DAY_BEFORE, now=due) == booking.pk
