@@ -422,6 +422,9 @@ class Booking(models.Model):
     sequence = models.PositiveIntegerField(
         _("sequence"), default=0, help_text=_("iCalendar SEQUENCE; goes up on every change.")
     )
+    # When the current time was chosen (booked or moved): a call placed less than a day ahead
+    # gets no 24-hour reminder, its invitation has just said when it is.
+    placed_at = models.DateTimeField(_("time chosen at"), default=timezone.now)
     # Claimed by the reminder scan (one row at a time, SKIP LOCKED); reset when the call moves.
     day_reminder_sent_at = models.DateTimeField(
         _("24-hour reminder sent at"), null=True, blank=True
@@ -494,8 +497,16 @@ class Booking(models.Model):
     def duration(self) -> datetime.timedelta:
         return self.ends_at - self.starts_at
 
-    def place(self, starts_at: datetime.datetime, duration: datetime.timedelta) -> None:
-        """Set the call's start and end and the blocked range its buffers widen it to."""
+    def place(
+        self,
+        starts_at: datetime.datetime,
+        duration: datetime.timedelta,
+        *,
+        now: datetime.datetime,
+    ) -> None:
+        """Set the call's start and end, the blocked range its buffers widen it to, and when
+        this time was chosen."""
+        self.placed_at = now
         self.starts_at = starts_at
         self.ends_at = starts_at + duration
         self.blocked_from = starts_at - self.buffer_before

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,9 +40,15 @@ class _Lead:
 
 class Reminder(enum.Enum):
     DAY_BEFORE = _Lead(
-        "day_reminder_sent_at", datetime.timedelta(hours=24), datetime.timedelta(hours=1)
+        "day_reminder_sent_at",
+        before=datetime.timedelta(hours=24),
+        not_after=datetime.timedelta(hours=1),
     )
-    HOUR_BEFORE = _Lead("hour_reminder_sent_at", datetime.timedelta(hours=1), datetime.timedelta(0))
+    HOUR_BEFORE = _Lead(
+        "hour_reminder_sent_at",
+        before=datetime.timedelta(hours=1),
+        not_after=datetime.timedelta(0),
+    )
 
 
 class ReminderFailed(Exception):
@@ -87,6 +94,9 @@ def reminder_send_one(
             **{f"{lead.field}__isnull": True},
             starts_at__gt=now + lead.not_after,
             starts_at__lte=now + lead.before,
+            # A call whose time was chosen less than `before` ahead needs no such reminder:
+            # its invitation has only just said when it is.
+            placed_at__lte=F("starts_at") - lead.before,
         )
         .exclude(pk__in=skip)
         .order_by("starts_at")

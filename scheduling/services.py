@@ -248,7 +248,7 @@ def booking_create(
         buffer_after=terms.buffer_after,
         created_at=now,
     )
-    booking.place(starts_at, terms.duration)
+    booking.place(starts_at, terms.duration, now=now)
     booking.full_clean()
     try:
         with transaction.atomic():
@@ -292,7 +292,7 @@ def booking_reschedule(
                 booking.company, booking.agent, starts_at, starts_at + terms.duration
             )
             _require_free_slot(booking.agent, terms, starts_at, now=now, exclude=booking)
-            booking.place(starts_at, terms.duration)
+            booking.place(starts_at, terms.duration, now=now)
             booking.sequence += 1
             # The reminders belong to the new time.
             booking.day_reminder_sent_at = None

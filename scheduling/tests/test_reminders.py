@@ -172,3 +172,28 @@ def test_a_row_claimed_by_another_scan_is_skipped_not_sent_twice():
         other.join()
     assert mail.outbox == []
     assert reminder_send_one(reminder=Reminder.DAY_BEFORE, now=due) == booking.pk
+
+
+def test_a_call_booked_less_than_a_day_ahead_gets_only_the_hour_reminder(people):
+    # Booked Monday 08:00 for Monday 13:00: the invitation has just said when it is.
+    booking = make_booking(people, berlin(30, 13, month=11))
+
+    assert reminders_send_due(now=berlin(30, 8, 1, month=11)) == 0
+    assert reminders_send_due(now=berlin(30, 12, month=11)) == 1
+
+    booking.refresh_from_db()
+    assert booking.day_reminder_sent_at is None
+    assert booking.hour_reminder_sent_at == berlin(30, 12, month=11)
+
+
+def test_moving_a_call_to_within_a_day_counts_from_the_move(booking, people):
+    moved_at = berlin(30, 11, month=11)
+    services.booking_reschedule(
+        booking=booking, starts_at=berlin(1, 9), by=people.customer, now=moved_at
+    )
+    booking.refresh_from_db()
+    assert booking.placed_at == moved_at
+
+    # 22 hours ahead when it moved: no 24-hour reminder, the 1-hour one still comes.
+    assert reminders_send_due(now=moved_at + MINUTE) == 0
+    assert reminders_send_due(now=berlin(1, 8)) == 1
