@@ -126,7 +126,7 @@ class TestWholeFlow:
 
         detail = customer_client.get(detail_url(booking))
         page = text(detail)
-        assert "Your call is booked." in page
+        assert "is booked; the invitation is on its way to" in page
         assert "Mail flow rules" in page
         assert reverse("tickets:detail", args=[ticket.pk]) in page
         assert reverse("scheduling:reschedule", args=[booking.pk]) in page

@@ -169,7 +169,9 @@ def test_training_call_is_booked_seen_by_the_agent_moved_and_cancelled(
     assert page.get_by_test_id("status").inner_text() == "Confirmed"
     assert page.get_by_test_id("when").inner_text() == long_time(start, end, NEW_YORK)
     assert page.get_by_test_id("topic").inner_text() == TOPIC
-    assert page.locator(".messages li", has_text="Your call is booked.").is_visible()
+    assert page.locator(
+        ".messages li", has_text="is booked; the invitation is on its way"
+    ).is_visible()
     screenshot(page, "call-journey-03-booked")
     check_invitations(invitations_sent(2), people, method="REQUEST", booking=booking, sequence=0)
 

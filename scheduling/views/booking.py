@@ -406,8 +406,8 @@ def _booked(request: HtmxHttpRequest, booking: Booking) -> HttpResponse:
         )
     messages.success(
         request,
-        _("Your call is booked. %(agent)s will send you an invitation by e-mail.")
-        % {"agent": booking.agent},
+        _("Your call with %(agent)s is booked; the invitation is on its way to %(email)s.")
+        % {"agent": booking.agent, "email": booking.customer.email},
     )
     if request.htmx:
         return HttpResponseClientRedirect(url)
