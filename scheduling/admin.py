@@ -6,12 +6,13 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import HistoryAdmin
+from accounts.admin import HistoryAdmin, ReadOnlyInline
 from scheduling import services
 from scheduling.models import (
     AgentSchedule,
     Booking,
     BusyFeed,
+    CallEmail,
     CallType,
     DateOverride,
     TimeOff,
@@ -80,6 +81,19 @@ class AgentScheduleAdmin(admin.ModelAdmin[AgentSchedule]):
             )
 
 
+class CallEmailInline(ReadOnlyInline):
+    model = CallEmail
+    fields = readonly_fields = (
+        "kind",
+        "recipient",
+        "sequence",
+        "state",
+        "attempts",
+        "done_at",
+        "last_error",
+    )
+
+
 @admin.register(Booking)
 class BookingAdmin(HistoryAdmin, admin.ModelAdmin[Booking]):
     """Bookings are made, moved and cancelled by the booking services, which keep the rules."""
@@ -90,6 +104,7 @@ class BookingAdmin(HistoryAdmin, admin.ModelAdmin[Booking]):
     date_hierarchy = "starts_at"
     list_select_related = ["call_type", "company", "customer", "agent"]
     raw_id_fields = ["ticket"]
+    inlines = [CallEmailInline]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

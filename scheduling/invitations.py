@@ -1,9 +1,8 @@
-"""iMIP invitations (RFC 6047): every announced version of a booking is e-mailed to its customer
-and its agent, each in their own language and time zone, with the event as `text/calendar`.
+"""iMIP invitations (RFC 6047): the e-mail that tells one participant about a version of a
+booking, in their own language and time zone, with the event as `text/calendar`.
 
-`scheduling.services` enqueues `tasks.send_booking_invitation(booking_id, sequence)` on commit
-after a booking is created, moved or cancelled. A task that finds a newer sequence sends nothing:
-the newer version's own task tells both sides the current state.
+`scheduling.services` writes one per participant to the outbox (`scheduling.emails`) when a
+booking is created, moved or cancelled; the outbox builds them here when it sends them.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 
@@ -23,42 +22,6 @@ from scheduling.models import Booking, BookingStatus
 # Completed and no-show calls are over: nothing left to put in anyone's calendar.
 METHODS = {BookingStatus.CONFIRMED: Method.REQUEST, BookingStatus.CANCELLED: Method.CANCEL}
 ATTACHMENT_NAMES = {Method.REQUEST: "invite.ics", Method.CANCEL: "cancel.ics"}
-
-
-def booking_send_invitation(*, booking_id: int, sequence: int) -> int:
-    """E-mail this version of the booking (REQUEST if confirmed, CANCEL if cancelled) to both
-    sides; returns how many e-mails went out (0 when a newer version superseded it)."""
-    booking = (
-        Booking.objects.select_related(
-            "agent", "customer", "company", "call_type", "ticket", "cancelled_by"
-        )
-        .filter(pk=booking_id)
-        .first()
-    )
-    if booking is None or booking.sequence != sequence:
-        return 0
-    method = METHODS.get(BookingStatus(booking.status))
-    if method is None:
-        return 0
-    stamp = timezone.now()
-    messages = [
-        invitation_message(
-            booking=booking,
-            method=method,
-            recipient=booking.customer,
-            audience=Audience.CUSTOMER,
-            stamp=stamp,
-        ),
-        invitation_message(
-            booking=booking,
-            method=method,
-            recipient=booking.agent,
-            audience=Audience.AGENT,
-            stamp=stamp,
-        ),
-    ]
-    with get_connection() as connection:
-        return connection.send_messages(messages) or 0
 
 
 def invitation_message(

@@ -531,3 +531,64 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class CallEmailKind(models.TextChoices):
+    INVITATION = "invitation", _("Invitation")
+    DAY_REMINDER = "day_reminder", _("24-hour reminder")
+    HOUR_REMINDER = "hour_reminder", _("1-hour reminder")
+
+
+class CallEmailState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("No longer needed")
+    FAILED = "failed", _("Failed")
+
+
+class CallEmail(models.Model):
+    """One e-mail about a call to one participant: written in the transaction that decides it,
+    sent afterwards (and retried) by `scheduling.emails`, so a broker or SMTP outage loses none
+    and a failure for one recipient never repeats the other's."""
+
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="emails"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CallEmailKind.choices)
+    sequence = models.PositiveIntegerField(
+        _("sequence"), help_text=_("The version of the booking this e-mail is about.")
+    )
+    state = models.CharField(
+        _("state"), max_length=8, choices=CallEmailState.choices, default=CallEmailState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    done_at = models.DateTimeField(_("sent or dropped at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("call e-mail")
+        verbose_name_plural = _("call e-mails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "recipient", "kind", "sequence"], name="call_email_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="call_email_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.recipient} · {self.get_state_display()}"

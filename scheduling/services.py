@@ -27,13 +27,14 @@ from django.utils.translation import ngettext
 
 from accounts.models import Company, Role, User
 from accounts.selectors import company_active_addon
-from scheduling import feeds, slots, tasks
+from scheduling import emails, feeds, slots, tasks
 from scheduling.models import (
     BOOKING_NO_OVERLAP,
     AgentSchedule,
     Booking,
     BookingStatus,
     BusyFeed,
+    CallEmailKind,
     CallType,
     TimeOff,
     WeeklyHours,
@@ -257,12 +258,12 @@ def booking_create(
             _require_free_slot(agent, terms, starts_at, now=now)
             booking.save()
             _recheck_day_limit(schedule, booking)
+            _announce(booking)
     except IntegrityError as error:
         if not _is_overlap_violation(error):
             raise
         booking.pk = None
         raise SlotTaken(nearest=nearest_free_starts(agent, terms, starts_at, now=now)) from error
-    _announce(booking)
     return booking
 
 
@@ -751,9 +752,10 @@ def _cancel(booking: Booking, *, by: User, message: str, now: datetime.datetime)
 
 
 def _announce(booking: Booking) -> None:
-    """Send this version of the booking's invitation (REQUEST or CANCEL) once the write commits."""
-    booking_id, sequence = booking.pk, booking.sequence
-    transaction.on_commit(lambda: tasks.send_booking_invitation.delay(booking_id, sequence))
+    """Write this version's invitation (REQUEST or CANCEL) for both sides to the outbox, and
+    have it sent once the write commits (a broker outage leaves it for the minute scan)."""
+    emails.call_emails_queue(booking=booking, kind=CallEmailKind.INVITATION)
+    transaction.on_commit(tasks.send_call_emails.delay, robust=True)
 
 
 # ---------------------------------------------------------------------------- formatting

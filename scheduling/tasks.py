@@ -2,23 +2,19 @@
 
 from celery import shared_task
 
-from scheduling import feeds, invitations, reminders
+from scheduling import emails, feeds, reminders
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_kwargs={"max_retries": 5},
-    acks_late=True,
-)
-def send_booking_invitation(booking_id: int, sequence: int) -> int:
-    """E-mail the iMIP invitation (REQUEST or CANCEL) for one version of a booking."""
-    return invitations.booking_send_invitation(booking_id=booking_id, sequence=sequence)
+@shared_task(acks_late=True, expires=600)
+def send_call_emails() -> int:
+    """Send the call e-mails waiting in the outbox (enqueued when a booking changes)."""
+    return emails.call_emails_send_pending()
 
 
 @shared_task(acks_late=True, expires=55)
 def send_due_reminders() -> int:
-    """Send the 24-hour and 1-hour call reminders that are due, each exactly once."""
+    """Queue the 24-hour and 1-hour reminders that are due, each exactly once, and send the
+    outbox (which also catches e-mails whose on-commit task never reached the broker)."""
     return reminders.reminders_send_due()
 
 

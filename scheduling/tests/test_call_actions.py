@@ -147,7 +147,7 @@ class TestCancel:
         assert booking.cancelled_by == people.agent
         assert booking.cancel_message == "I am ill, sorry."
         assert len(callbacks) == 1  # the CANCEL invitation is enqueued once the write commits
-        tasks.send_booking_invitation(booking.pk, booking.sequence)
+        tasks.send_call_emails()
         to_customer = next(m for m in mail.outbox if m.to == [people.customer.email])
         assert "I am ill, sorry." in to_customer.body
         page = client_for(people.agent).get(url(booking)).content.decode()

@@ -7,10 +7,12 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from icalendar import Calendar
+from kombu.exceptions import OperationalError
 
-from scheduling import ical, invitations, services, tasks
-from scheduling.models import BookingStatus
+from scheduling import emails, ical, services, tasks
+from scheduling.models import BookingStatus, CallEmail, CallEmailState
 from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +29,18 @@ def people():
 def eager_tasks(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
+class RefuseAgentBackend(EmailBackend):
+    """The outbox as an SMTP server that refuses one address sees it."""
+
+    refused = ""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            if self.refused in message.to:
+                raise ConnectionRefusedError(f"{self.refused} refused")
+        return super().send_messages(email_messages)
 
 
 def calendar_part(message) -> tuple[str, Calendar]:
@@ -159,16 +173,21 @@ class TestWholeChain:
 
 
 class TestWhatIsSent:
-    def test_a_superseded_version_sends_nothing(self, people):
+    def test_a_superseded_version_is_dropped_and_only_the_current_one_goes_out(self, people):
         booking = make_booking(people, berlin(1, 10))
         services.booking_reschedule(
             booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
         )
 
-        assert tasks.send_booking_invitation(booking.pk, 0) == 0
-        assert mail.outbox == []
-        assert tasks.send_booking_invitation(booking.pk, 1) == 2
-        assert len(mail.outbox) == 2
+        assert tasks.send_call_emails() == 2
+        assert {event_of(message)["sequence"] for message in mail.outbox} == {1}
+        states = CallEmail.objects.filter(booking=booking).values_list("sequence", "state")
+        assert sorted(states) == [
+            (0, CallEmailState.SKIPPED),
+            (0, CallEmailState.SKIPPED),
+            (1, CallEmailState.SENT),
+            (1, CallEmailState.SENT),
+        ]
 
     def test_a_finished_call_sends_nothing(self, people):
         booking = make_booking(people, berlin(1, 10))
@@ -176,22 +195,75 @@ class TestWhatIsSent:
             booking=booking, status=BookingStatus.COMPLETED, by=people.agent, now=berlin(1, 11)
         )
 
-        assert invitations.booking_send_invitation(booking_id=booking.pk, sequence=1) == 0
+        assert emails.call_emails_send_pending() == 0
         assert mail.outbox == []
+        assert set(CallEmail.objects.values_list("state", flat=True)) == {CallEmailState.SKIPPED}
 
-    def test_a_deleted_booking_sends_nothing(self, people):
+    def test_a_deleted_booking_takes_its_e_mails_with_it(self, people):
         booking = make_booking(people, berlin(1, 10))
-        booking_id = booking.pk
         booking.delete()
 
-        assert invitations.booking_send_invitation(booking_id=booking_id, sequence=0) == 0
+        assert emails.call_emails_send_pending() == 0
         assert mail.outbox == []
+        assert not CallEmail.objects.exists()
+
+    def test_each_recipient_is_retried_alone_and_never_sent_twice(
+        self, people, settings, monkeypatch
+    ):
+        make_booking(people, berlin(1, 10))
+        settings.EMAIL_BACKEND = "scheduling.tests.test_invitations.RefuseAgentBackend"
+        monkeypatch.setattr(RefuseAgentBackend, "refused", people.agent.email)
+
+        assert emails.call_emails_send_pending(now=NOW) == 1
+        assert [message.to for message in mail.outbox] == [[people.customer.email]]
+        failed = CallEmail.objects.get(recipient=people.agent)
+        assert (failed.state, failed.attempts) == (CallEmailState.PENDING, 1)
+        assert "refused" in failed.last_error
+
+        # Retried after its back-off only; the customer's e-mail is not sent again.
+        assert emails.call_emails_send_pending(now=NOW + datetime.timedelta(minutes=1)) == 0
+        monkeypatch.setattr(RefuseAgentBackend, "refused", "")
+        assert emails.call_emails_send_pending(now=NOW + datetime.timedelta(minutes=2)) == 1
+        assert sorted(message.to[0] for message in mail.outbox) == sorted(
+            [people.customer.email, people.agent.email]
+        )
+
+    def test_after_the_last_attempt_the_e_mail_is_given_up(self, people, settings, monkeypatch):
+        make_booking(people, berlin(1, 10))
+        settings.EMAIL_BACKEND = "scheduling.tests.test_invitations.RefuseAgentBackend"
+        monkeypatch.setattr(RefuseAgentBackend, "refused", people.agent.email)
+        moment = NOW
+        for _ in range(emails.MAX_ATTEMPTS):
+            emails.call_emails_send_pending(now=moment)
+            moment += datetime.timedelta(hours=2)
+
+        failed = CallEmail.objects.get(recipient=people.agent)
+        assert (failed.state, failed.attempts) == (CallEmailState.FAILED, emails.MAX_ATTEMPTS)
+
+    def test_a_broker_outage_loses_no_invitation(
+        self, people, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        # Enqueueing fails as kombu fails when the broker is down: the booking still stands
+        # and its e-mails wait in the outbox.
+        def broker_down(*args, **kwargs):
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        monkeypatch.setattr(tasks.send_call_emails, "delay", broker_down)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            booking = make_booking(people, berlin(1, 10))
+
+        assert booking.pk is not None
+        assert CallEmail.objects.filter(state=CallEmailState.PENDING).count() == 2
+        # The minute scan (Beat) sends what the on-commit task could not.
+        assert tasks.send_due_reminders() == 0
+        assert len(mail.outbox) == 2
 
     def test_the_links_use_the_portal_address(self, people, settings):
         settings.PORTAL_URL = "https://support.example.com"
         booking = make_booking(people, berlin(1, 10))
 
-        invitations.booking_send_invitation(booking_id=booking.pk, sequence=0)
+        emails.call_emails_send_pending()
 
         sent = by_recipient(mail.outbox)
         link = f"https://support.example.com/book/calls/{booking.pk}/"

@@ -3,18 +3,20 @@ language and zone."""
 
 import datetime
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from scheduling import services, tasks
-from scheduling.models import Booking
-from scheduling.reminders import Reminder, reminder_send_one, reminders_send_due
+from scheduling import emails, services, tasks
+from scheduling.models import Booking, CallEmail, CallEmailKind, CallEmailState
+from scheduling.reminders import Reminder, reminder_queue_one, reminders_send_due
 from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
 
 pytestmark = pytest.mark.django_db
 
+BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = datetime.timedelta(hours=1)
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -24,10 +26,18 @@ def people():
     return vip_people()
 
 
+def book(people, starts_at, **kwargs) -> Booking:
+    """A booking whose invitations have gone out already: these tests read only reminders."""
+    booking = make_booking(people, starts_at, **kwargs)
+    emails.call_emails_send_pending(now=NOW)
+    mail.outbox.clear()
+    return booking
+
+
 @pytest.fixture
 def booking(people):
     # Tuesday 2026-12-01 10:00 Berlin, booked on Monday 08:00.
-    return make_booking(people, berlin(1, 10), code="training", topic="Onboarding new admins")
+    return book(people, berlin(1, 10), code="training", topic="Onboarding new admins")
 
 
 def recipients() -> list[str]:
@@ -121,22 +131,58 @@ def test_the_reminder_speaks_the_readers_language_and_zone(booking, people):
     assert to_agent.subject.startswith("Reminder: ")
 
 
-def test_a_failed_email_leaves_the_reminder_due_and_does_not_block_others(people, settings):
-    first = make_booking(people, berlin(1, 10), topic="First")
-    second = make_booking(people, berlin(1, 11), topic="Second")
-    # A real SMTP client against a port nobody listens on: the send fails for every call.
+def test_a_failed_email_is_retried_alone_and_does_not_block_others(people, settings):
+    first = book(people, berlin(1, 10), topic="First")
+    second = book(people, berlin(1, 11), topic="Second")
+    # A real SMTP client against a port nobody listens on: every send fails.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    scan = berlin(30, 11, 30, month=11)
 
-    assert reminders_send_due(now=berlin(30, 11, 30, month=11)) == 0
+    assert reminders_send_due(now=scan) == 2  # both calls reminded: four e-mails wait
 
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert first.day_reminder_sent_at is None
-    assert second.day_reminder_sent_at is None
+    reminders = CallEmail.objects.filter(kind=CallEmailKind.DAY_REMINDER)
+    assert reminders.filter(state=CallEmailState.PENDING, attempts=1).count() == 4
+    assert mail.outbox == []
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert reminders_send_due(now=berlin(30, 11, 31, month=11)) == 2
+    assert reminders_send_due(now=scan + MINUTE) == 0  # not before the back-off
+    assert reminders_send_due(now=scan + 2 * MINUTE) == 0  # no new reminder, the retries go
+    assert len(mail.outbox) == 4
+    assert {message.subject for message in mail.outbox} == {
+        f"Reminder: Support call at {first.starts_at.astimezone(BERLIN):%a %-d %b %H:%M}",
+        f"Reminder: Support call at {second.starts_at.astimezone(BERLIN):%a %-d %b %H:%M}",
+    }
+
+
+def test_a_reminder_that_waited_too_long_is_dropped_not_sent_late(booking, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    reminders_send_due(now=booking.starts_at - 23 * HOUR)  # queued, SMTP down
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # SMTP is back only 40 minutes before the call: the 24-hour reminder would be late.
+    emails.call_emails_send_pending(now=booking.starts_at - 40 * MINUTE)
+
+    day = CallEmail.objects.filter(kind=CallEmailKind.DAY_REMINDER)
+    assert set(day.values_list("state", flat=True)) == {CallEmailState.SKIPPED}
+    assert mail.outbox == []
+
+
+def test_a_reminder_of_a_call_cancelled_meanwhile_is_dropped(booking, people, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    reminders_send_due(now=booking.starts_at - 23 * HOUR)
+    services.booking_cancel_by_agent(
+        booking=booking, by=people.agent, message="Ill today.", now=booking.starts_at - 22 * HOUR
+    )
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    emails.call_emails_send_pending(now=booking.starts_at - 21 * HOUR)
+
+    assert [message.subject.split(":")[0] for message in mail.outbox] == [
+        "[VIP Support] Call cancelled"
+    ] * 2
 
 
 def test_the_beat_task_runs_the_scan(booking, time_machine):
@@ -149,7 +195,7 @@ def test_the_beat_task_runs_the_scan(booking, time_machine):
 @pytest.mark.django_db(transaction=True)
 def test_a_row_claimed_by_another_scan_is_skipped_not_sent_twice():
     people = vip_people()
-    booking = make_booking(people, berlin(1, 10))
+    booking = book(people, berlin(1, 10))
     due = booking.starts_at - 23 * HOUR
     locked, release = threading.Event(), threading.Event()
 
@@ -166,17 +212,17 @@ def test_a_row_claimed_by_another_scan_is_skipped_not_sent_twice():
     other.start()
     try:
         assert locked.wait(timeout=30)
-        assert reminder_send_one(reminder=Reminder.DAY_BEFORE, now=due) is None
+        assert reminder_queue_one(reminder=Reminder.DAY_BEFORE, now=due) is None
     finally:
         release.set()
         other.join()
     assert mail.outbox == []
-    assert reminder_send_one(reminder=Reminder.DAY_BEFORE, now=due) == booking.pk
+    assert reminder_queue_one(reminder=Reminder.DAY_BEFORE, now=due) == booking.pk
 
 
 def test_a_call_booked_less_than_a_day_ahead_gets_only_the_hour_reminder(people):
     # Booked Monday 08:00 for Monday 13:00: the invitation has just said when it is.
-    booking = make_booking(people, berlin(30, 13, month=11))
+    booking = book(people, berlin(30, 13, month=11))
 
     assert reminders_send_due(now=berlin(30, 8, 1, month=11)) == 0
     assert reminders_send_due(now=berlin(30, 12, month=11)) == 1
