@@ -15,11 +15,12 @@ Environment proxies are not used for the same reason.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import logging
 import socket
-import time
+import threading
 import urllib.error
 import urllib.request
 from typing import Any
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 FETCH_TIMEOUT_SECONDS = 10.0
 MAX_FEED_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 3
+# Rules this frequent expand into tens of thousands of events over a booking horizon.
+TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 _CHUNK_BYTES = 64 * 1024
 _USER_AGENT = "VIP-Support-busy-feeds/1.0"
 
@@ -102,7 +105,8 @@ def busy_feed_refresh(*, feed_id: int) -> bool:
 
 
 def validate_calendar_text(text: str) -> None:
-    """Raise ValidationError unless the text is one readable iCalendar VCALENDAR."""
+    """Raise ValidationError unless the text is one readable iCalendar VCALENDAR whose events
+    repeat at most hourly."""
     not_calendar = ValidationError(_("This is not an iCalendar (.ics) file."), code="not_calendar")
     if "\x00" in text:  # binary (or UTF-16) content; PostgreSQL could not store it either
         raise not_calendar
@@ -115,6 +119,26 @@ def validate_calendar_text(text: str) -> None:
             _("This is not an iCalendar (.ics) calendar: it has no VCALENDAR."),
             code="not_calendar",
         )
+    if any(repeats_too_often(event) for event in component.walk("VEVENT")):
+        raise ValidationError(
+            _("Events that repeat every minute or second are not supported."),
+            code="too_frequent",
+        )
+
+
+def recurrence_rules(event: icalendar.cal.Component) -> list[icalendar.vRecur]:
+    """The event's readable RRULEs (one that cannot be read cannot be expanded either)."""
+    value = event.get("RRULE")
+    return [
+        rule
+        for rule in (value if isinstance(value, list) else [value])
+        if isinstance(rule, icalendar.vRecur)
+    ]
+
+
+def repeats_too_often(event: icalendar.cal.Component) -> bool:
+    """Whether one of the event's rules repeats every minute or second."""
+    return any(TOO_FREQUENT.intersection(rule.get("FREQ", ())) for rule in recurrence_rules(event))
 
 
 # ---------------------------------------------------------------------------- fetching
@@ -142,6 +166,8 @@ def fetch_calendar(url: str) -> str:
     try:
         validate_calendar_text(text)
     except ValidationError as error:
+        if error.code != "not_calendar":  # a calendar, but one that is not supported
+            raise FeedError(" ".join(error.messages)) from error
         raise FeedError(
             _("The address did not return a calendar (perhaps an error or login page).")
         ) from error
@@ -149,14 +175,28 @@ def fetch_calendar(url: str) -> str:
 
 
 def _download(url: str) -> tuple[bytes, str | None]:
+    """The body and its declared charset, all within `FETCH_TIMEOUT_SECONDS` from the start."""
     timeout = FETCH_TIMEOUT_SECONDS
+    with _Deadline(timeout) as deadline:
+        try:
+            body, charset = _read(url, timeout=timeout, deadline=deadline)
+        except FeedError as error:
+            if deadline.passed:  # whatever broke, it broke because the time was up
+                raise _timed_out(timeout) from error
+            raise
+        # A stream without a length that was cut off at the deadline looks complete.
+        if deadline.passed:
+            raise _timed_out(timeout)
+    return body, charset
+
+
+def _read(url: str, *, timeout: float, deadline: _Deadline) -> tuple[bytes, str | None]:
     limit = MAX_FEED_BYTES
-    deadline = time.monotonic() + timeout
     request = urllib.request.Request(  # noqa: S310 (the opener only speaks http and https)
         url, headers={"User-Agent": _USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
     )
     try:
-        with _opener().open(request, timeout=timeout) as response:
+        with _opener(deadline).open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise _too_big(limit)
@@ -166,8 +206,6 @@ def _download(url: str) -> tuple[bytes, str | None]:
                 size += len(chunk)
                 if size > limit:
                     raise _too_big(limit)
-                if time.monotonic() > deadline:
-                    raise _timed_out(timeout)
                 chunks.append(chunk)
             return b"".join(chunks), response.headers.get_content_charset()
     except urllib.error.HTTPError as error:
@@ -216,12 +254,56 @@ def _timed_out(seconds: float) -> FeedError:
 # ---------------------------------------------------------------------------- guarded opener
 
 
-def _opener() -> urllib.request.OpenerDirector:
+class _Deadline:
+    """The end of one fetch (redirects included), enforced on its sockets.
+
+    A socket timeout bounds each read, not the fetch: a server sending a byte now and then
+    never lets one read time out. So when the time is up a timer shuts down every socket the
+    fetch connected, and whatever read is waiting on one ends at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.passed = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            passed = self.passed
+        if passed:
+            _shut_down(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    # The plain socket's shutdown, for TLS sockets too: it acts on the descriptor, where
+    # SSLSocket.shutdown would first take the TLS state away from the thread reading with it.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
     """HTTP and HTTPS only (no file:, ftp:, data:), no proxies, few redirects, guarded sockets."""
     opener = urllib.request.OpenerDirector()
     for handler in (
-        _GuardedHTTPHandler(),
-        _GuardedHTTPSHandler(),
+        _GuardedHTTPHandler(deadline),
+        _GuardedHTTPSHandler(deadline),
         _LimitedRedirectHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
@@ -266,25 +348,44 @@ def _guarded_create_connection(
 
 
 class _GuardedHTTPConnection(http.client.HTTPConnection):
+    """Connects only to allowed addresses; the fetch's deadline watches the socket."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Passed as a keyword through `do_open`, whose signature knows nothing of it.
+        self._deadline: _Deadline = kwargs.pop("deadline")
         super().__init__(*args, **kwargs)
         self._create_connection = _guarded_create_connection
 
+    def connect(self) -> None:
+        super().connect()  # for HTTPS this includes the TLS handshake
+        self._deadline.watch(self.sock)
 
-class _GuardedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._create_connection = _guarded_create_connection
+
+class _GuardedHTTPSConnection(_GuardedHTTPConnection, http.client.HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_GuardedHTTPConnection, req)
+        return self.do_open(_GuardedHTTPConnection, req, deadline=self._deadline)
 
 
 class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
+        return self.do_open(
+            _GuardedHTTPSConnection,
+            req,
+            context=self._context,  # type: ignore[attr-defined]
+            deadline=self._deadline,
+        )
 
 
 class _LimitedRedirectHandler(urllib.request.HTTPRedirectHandler):

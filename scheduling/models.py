@@ -231,8 +231,30 @@ class TimeOff(models.Model):
         ]
         indexes = [models.Index(fields=["schedule", "starts_at"], name="time_off_lookup")]
 
+    # PostgreSQL would store years psycopg cannot read back (before 1 or after 9999 in UTC),
+    # and no real time off is anywhere near them.
+    EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    LATEST = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        super().clean()
+        out_of_range: dict[str, Any] = {}
+        for name in ("starts_at", "ends_at"):
+            moment = getattr(self, name)
+            # Comparing aware instants never overflows, unlike converting them to UTC.
+            if moment is None or timezone.is_naive(moment):
+                continue
+            if not self.EARLIEST <= moment < self.LATEST:
+                out_of_range[name] = ValidationError(
+                    _("Time off must lie between the years %(first)d and %(last)d."),
+                    code="out_of_range",
+                    params={"first": self.EARLIEST.year, "last": self.LATEST.year - 1},
+                )
+        if out_of_range:
+            raise ValidationError(out_of_range)
 
 
 class BusyFeed(models.Model):

@@ -630,12 +630,14 @@ def _recheck_day_limit(schedule: AgentSchedule, booking: Booking) -> None:
     midnight = datetime.datetime.combine(day, datetime.time(0), zone)
     next_day = day + datetime.timedelta(days=1)
     next_midnight = datetime.datetime.combine(next_day, datetime.time(0), zone)
-    calls = Booking.objects.filter(
-        agent_id=booking.agent_id,
-        status=BookingStatus.CONFIRMED,
-        starts_at__gte=midnight,
-        starts_at__lt=next_midnight,
-    ).count()
+    # Completed and no-show calls took place that day too; only cancelled ones do not count.
+    calls = (
+        Booking.objects.filter(
+            agent_id=booking.agent_id, starts_at__gte=midnight, starts_at__lt=next_midnight
+        )
+        .exclude(status=BookingStatus.CANCELLED)
+        .count()
+    )
     if calls > locked.max_calls_per_day:
         message = _day_full(booking.agent, day)
         raise ValidationError({"starts_at": ValidationError(message, code="day_full")})

@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,18 @@ def _reseed_after_flush(request: pytest.FixtureRequest) -> None:
         return
     request.getfixturevalue("transactional_db")
     _seed()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: Redis outlives test runs, so give it its own keys."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    previous = cache.key_prefix
+    cache.key_prefix = f"test-{uuid.uuid4().hex}"
+    yield
+    cache.key_prefix = previous
 
 
 @pytest.fixture(autouse=True)

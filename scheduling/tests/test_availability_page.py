@@ -394,3 +394,41 @@ def test_the_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = agent_client.get(PAGE)
     assert response.content.decode().count("Export ") == 5
+
+
+@pytest.mark.parametrize(
+    ("zone", "fields", "error_field"),
+    [
+        ("Europe/Berlin", {"starts_at": "0001-01-01T00:00"}, "starts_at"),
+        # 23:00 in New York on the last day of 9999 is in the year 10000 in UTC.
+        ("America/New_York", {"ends_at": "9999-12-31T23:00"}, "ends_at"),
+    ],
+    ids=["year-1", "year-10000-in-utc"],
+)
+def test_time_off_in_an_extreme_year_is_refused_on_the_form(
+    people, agent_client, zone, fields, error_field
+):
+    schedule_for(people.agent, time_zone=zone)
+
+    response = agent_client.post(PAGE, time_off_post(**fields))
+
+    assert response.status_code == 400
+    assert response.context["time_off_form"].errors == {
+        error_field: ["Time off must lie between the years 2000 and 2099."]
+    }
+    assert f'value="{fields[error_field]}"' in response.content.decode()
+    assert not TimeOff.objects.exists()
+    assert agent_client.get(PAGE).status_code == 200
+
+
+def test_a_calendar_with_events_repeating_every_minute_is_refused(agent_client):
+    every_minute = GOOD_FEED.replace("RRULE:FREQ=WEEKLY;COUNT=4", "RRULE:FREQ=MINUTELY")
+    assert every_minute != GOOD_FEED
+
+    response = agent_client.post(PAGE, upload_post(every_minute.encode(), name="Mine"))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Events that repeat every minute or second are not supported." in page
+    assert 'value="Mine"' in page
+    assert not BusyFeed.objects.exists()

@@ -596,3 +596,33 @@ class TestAgentSide:
         assert booking.sequence == 0
         with pytest.raises(ValidationError, match="agent or a manager"):
             services.booking_set_notes(booking=booking, notes="Hi", by=people.customer)
+
+
+@pytest.mark.parametrize("status", [BookingStatus.COMPLETED, BookingStatus.NO_SHOW])
+def test_calls_marked_after_they_started_still_count_towards_the_limit(people, status):
+    first, *_others = [
+        make_booking(people, berlin(4, hour, minute))
+        for hour, minute in [(9, 0), (13, 30), (14, 30), (15, 30)]
+    ]
+    later = berlin(4, 9, 31)
+    services.booking_mark(booking=first, status=status, by=people.agent, now=later)
+
+    with pytest.raises(ValidationError) as caught:
+        make_booking(people, berlin(4, 16, 30), now=later)
+    assert refusal(caught) == f"{people.agent} has no more room for calls on Dec. 4, 2026."
+    assert caught.value.error_dict["starts_at"][0].code == "day_full"
+
+
+def test_the_recheck_after_writing_counts_marked_calls_too(people, monkeypatch):
+    schedule_for(people.agent, max_calls_per_day=1)
+    first = make_booking(people, berlin(1, 10))
+    services.booking_mark(
+        booking=first, status=BookingStatus.COMPLETED, by=people.agent, now=berlin(1, 10, 5)
+    )
+    monkeypatch.setattr(services, "_require_free_slot", lambda *args, **kwargs: None)
+
+    with pytest.raises(ValidationError) as caught:
+        make_booking(people, berlin(1, 14))
+
+    assert caught.value.error_dict["starts_at"][0].code == "day_full"
+    assert Booking.objects.count() == 1

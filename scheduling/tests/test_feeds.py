@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.urls import reverse
 
-from scheduling import feeds, slots
+from scheduling import feeds, selectors, slots
 from scheduling.models import BusyFeed
 from scheduling.selectors import agent_calendar, feed_busy_spans
 from scheduling.tasks import refresh_busy_feeds
@@ -92,6 +94,8 @@ class Route:
     delay: float = 0.0
     location: str = ""
     send_length: bool = True
+    trickle: float = 0.0  # pause after each byte of the body (and of the headers, if told)
+    trickle_headers: bool = False
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -117,6 +121,10 @@ class FeedServer:
                 if route.delay:
                     time.sleep(route.delay)
                 body = route.body.encode()
+                if route.trickle_headers:
+                    head = f"HTTP/1.1 {route.status} OK\r\nContent-Length: {len(body)}\r\n\r\n"
+                    self.trickle(head.encode() + body, route.trickle)
+                    return
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 if route.location:
@@ -124,8 +132,17 @@ class FeedServer:
                 if route.send_length:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if route.trickle:
+                    self.trickle(body, route.trickle)
+                    return
                 with contextlib.suppress(OSError):  # the client gave up (timeout, size limit)
                     self.wfile.write(body)
+
+            def trickle(self, data: bytes, pause: float) -> None:
+                with contextlib.suppress(OSError):  # until the client gives up
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        time.sleep(pause)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -448,3 +465,105 @@ def test_one_crashing_feed_does_not_stop_the_others(server, agent, monkeypatch):
 
 def test_a_feed_deleted_meanwhile_is_no_problem(agent):
     assert feeds.busy_feed_refresh(feed_id=987654) is False
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers-and-body"])
+def test_a_server_trickling_bytes_is_given_up_on_at_the_deadline(
+    server, agent, monkeypatch, headers_too
+):
+    """Each byte comes well within the socket timeout; the whole answer would take minutes."""
+    feed = first_good_copy(server, agent)
+    monkeypatch.setattr(feeds, "FETCH_TIMEOUT_SECONDS", 1.0)
+    server.routes["/feed.ics"] = Route(trickle=0.3, trickle_headers=headers_too)
+
+    started = time.monotonic()
+    assert_failed_and_kept(feed, "did not answer within 1 seconds")
+    assert time.monotonic() - started < 5
+
+
+# ---------------------------------------------------------------------------- costly calendars
+
+
+def calendar_of(*events: str) -> str:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//VIP Support tests//Costly//EN"]
+    for number, event in enumerate(events):
+        lines += ["BEGIN:VEVENT", f"UID:{number}@test", "DTSTAMP:20261101T000000Z", event]
+        lines += ["END:VEVENT"]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""])
+
+
+EVERY_MINUTE = "DTSTART:20261101T000000Z\r\nDTEND:20261101T000030Z\r\nRRULE:FREQ=MINUTELY"
+MONDAY_MEETING = "DTSTART:20261207T080000Z\r\nDTEND:20261207T090000Z"
+
+
+def stored_feed(agent: Any, ics: str) -> BusyFeed:
+    """A feed whose last good copy was stored as it is (by an earlier version, say)."""
+    feed = url_feed(agent, "https://calendar.example/agent.ics")
+    BusyFeed.objects.filter(pk=feed.pk).update(last_good_ics=ics)
+    feed.refresh_from_db()
+    return feed
+
+
+def test_a_feed_with_events_repeating_every_minute_is_refused(server, agent):
+    feed = first_good_copy(server, agent)
+    server.routes["/feed.ics"] = Route(body=calendar_of(EVERY_MINUTE))
+
+    assert_failed_and_kept(feed, "Events that repeat every minute or second are not supported.")
+
+
+def test_a_stored_copy_repeating_every_minute_stays_cheap_to_read(client_for):
+    people = vip_people()
+    stored_feed(people.agent, calendar_of(EVERY_MINUTE, MONDAY_MEETING))
+
+    with time_machine.travel(NOW, tick=False):
+        calendar = agent_calendar(
+            agent=people.agent, start=NOW, end=NOW + datetime.timedelta(days=30)
+        )
+        page = client_for(people.customer).get(reverse("scheduling:slots", args=["support"]))
+
+    assert calendar.busy == (slots.Busy(berlin(7, 9), berlin(7, 10)),)
+    assert page.status_code == 200
+
+
+def test_only_so_many_events_of_a_feed_count(agent, monkeypatch, caplog):
+    monkeypatch.setattr(selectors, "MAX_FEED_OCCURRENCES", 100)
+    minutes = ",".join(str(minute) for minute in range(60))
+    every_minute_too = "DTSTART:20261101T000000Z\r\nDURATION:PT30S\r\n"
+    feed = stored_feed(
+        agent, calendar_of(f"{every_minute_too}RRULE:FREQ=HOURLY;BYMINUTE={minutes}")
+    )
+
+    # From a UTC midnight: the cached window (and so the count) starts there.
+    midnight = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
+    spans = feed_busy_spans(feed=feed, start=midnight, end=berlin(31, 0), zone=BERLIN)
+
+    assert len(spans) == 100
+    assert "more than 100 events in the window" in caplog.text
+
+
+def test_a_rule_with_too_long_a_way_to_the_window_is_left_out(agent, caplog):
+    """dateutil would walk every day from the year 1 on (seconds) to reach December 2026."""
+    since_the_year_1 = "DTSTART;VALUE=DATE:00010101\r\nRRULE:FREQ=DAILY"
+    feed = stored_feed(agent, calendar_of(since_the_year_1, MONDAY_MEETING))
+
+    spans = feed_busy_spans(feed=feed, start=NOW, end=berlin(31, 0), zone=BERLIN)
+
+    assert spans == [(berlin(7, 9), berlin(7, 10))]
+    assert "1 recurring events are too costly to expand" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("zone", "event"),
+    [
+        # Floating, so read in New York: 23:30 on the last day of 9999 is in the year 10000 in UTC.
+        (ZoneInfo("America/New_York"), "DTSTART:20261201T090000\r\nDTEND:99991231T233000"),
+        (BERLIN, "DTSTART;TZID=Asia/Tokyo:00010101T000000\r\nDTEND:20261202T000000Z"),
+    ],
+    ids=["ends-after-9999", "starts-in-the-year-1"],
+)
+def test_an_event_beyond_the_calendars_range_is_left_out_alone(agent, zone, event):
+    feed = stored_feed(agent, calendar_of(event, MONDAY_MEETING))
+
+    spans = feed_busy_spans(feed=feed, start=NOW, end=berlin(31, 0), zone=zone)
+
+    assert spans == [(berlin(7, 9), berlin(7, 10))]

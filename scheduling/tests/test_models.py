@@ -23,6 +23,7 @@ from scheduling.models import (
     BusyFeed,
     CallType,
     DateOverride,
+    TimeOff,
     WeeklyHours,
 )
 from scheduling.selectors import feed_busy_spans
@@ -334,3 +335,44 @@ def test_a_schedule_added_without_hours_gets_the_support_desk_hours(client, peop
     schedule = AgentSchedule.objects.get(agent=people.backup)
     assert (schedule.time_zone, schedule.max_calls_per_day) == ("Europe/Sofia", 3)
     assert schedule.weekly_hours.count() == 5
+
+
+UTC = datetime.UTC
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "field"),
+    [
+        (datetime.datetime(1, 1, 1, tzinfo=ZoneInfo("Europe/Berlin")), berlin(7, 13), "starts_at"),
+        # In UTC this is already the year 10000.
+        (
+            berlin(7, 9),
+            datetime.datetime(9999, 12, 31, 23, tzinfo=ZoneInfo("America/New_York")),
+            "ends_at",
+        ),
+        (datetime.datetime(1999, 12, 31, 23, 59, tzinfo=UTC), berlin(7, 13), "starts_at"),
+        (berlin(7, 9), datetime.datetime(2100, 1, 1, tzinfo=UTC), "ends_at"),
+    ],
+    ids=["year-1", "year-9999-in-new-york", "just-before-2000", "year-2100"],
+)
+def test_time_off_beyond_a_sane_range_is_refused(people, starts_at, ends_at, field):
+    row = TimeOff(schedule=schedule_for(people.agent), starts_at=starts_at, ends_at=ends_at)
+
+    with pytest.raises(ValidationError) as caught:
+        row.full_clean()
+
+    assert caught.value.message_dict == {
+        field: ["Time off must lie between the years 2000 and 2099."]
+    }
+
+
+def test_time_off_at_the_ends_of_the_range_is_kept_and_read_back(people):
+    first, last = (
+        datetime.datetime(2000, 1, 1, tzinfo=UTC),
+        datetime.datetime(2099, 12, 31, 23, 59, tzinfo=UTC),
+    )
+    row = TimeOff(schedule=schedule_for(people.agent), starts_at=first, ends_at=last)
+    row.full_clean()
+    row.save()
+
+    assert TimeOff.objects.values_list("starts_at", "ends_at").get() == (first, last)
