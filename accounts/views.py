@@ -50,7 +50,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "contact": selectors.company_dedicated_contact(company=company, at=now) if addon else None,
         "hours": selectors.support_desk_hours(at=now),
         "offer": offer,
-        "offer_plans": ", ".join(plan.name for plan in offer.plans.all()) if offer else "",
     }
     return render(request, "accounts/home.html", context)
 

@@ -37,7 +37,7 @@ class Reminder(enum.Enum):
         "day_reminder_sent_at",
         CallEmailKind.DAY_REMINDER,
         before=datetime.timedelta(hours=24),
-        not_after=datetime.timedelta(hours=1),
+        not_after=emails.DAY_REMINDER_CUTOFF,
     )
     HOUR_BEFORE = _Lead(
         "hour_reminder_sent_at",

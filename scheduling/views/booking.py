@@ -79,7 +79,6 @@ def _with_addon(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             context = {
                 "company": company,
                 "offer": offer,
-                "offer_plans": ", ".join(plan.name for plan in offer.plans.all()) if offer else "",
             }
             return render(request, "scheduling/book/no_addon.html", context)
         return view(request, *args, **kwargs)
