@@ -28,6 +28,7 @@ from accounts.models import User
 from scheduling.ical import Audience
 from scheduling.invitations import METHODS, invitation_message
 from scheduling.models import Booking, BookingStatus, CallEmail, CallEmailKind, CallEmailState
+from scheduling.write_lock import sqlite_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def call_emails_send_pending(*, now: datetime.datetime | None = None) -> int:
 def call_email_send_one(*, now: datetime.datetime | None = None) -> CallEmail | None:
     """Claim the oldest due e-mail and send it, drop it, or schedule its retry; None if none."""
     now = now or timezone.now()
+    sqlite_write_lock()  # SQLite has no SKIP LOCKED: two workers must not claim one e-mail
     email = (
         CallEmail.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(

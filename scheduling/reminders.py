@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from scheduling import emails
 from scheduling.models import Booking, BookingStatus, CallEmailKind
+from scheduling.write_lock import sqlite_write_lock
 
 BATCH_LIMIT = 500  # per scan; the next scan a minute later carries on
 
@@ -63,6 +64,7 @@ def reminder_queue_one(*, reminder: Reminder, now: datetime.datetime | None = No
     """Claim one booking whose `reminder` is due, write its e-mails to the outbox and mark it
     reminded; its id, or None when nothing is due."""
     now = now or timezone.now()
+    sqlite_write_lock()  # SQLite has no SKIP LOCKED: two scans must not claim one call
     lead = reminder.value
     booking = (
         Booking.objects.select_for_update(skip_locked=True, of=("self",))

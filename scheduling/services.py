@@ -7,7 +7,8 @@ overlap:
 - on PostgreSQL the exclusion constraint `BOOKING_NO_OVERLAP` makes an overlapping row impossible;
   the services check the slot, insert, and turn the constraint's violation into `SlotTaken`;
 - on SQLite (the development default) each booking write first takes the database's write lock
-  (see `_begin_booking_write`) and then re-checks the slot, so no other writer can slip in between.
+  (`scheduling.write_lock.sqlite_write_lock`) and then re-checks the slot, so no other writer can
+  slip in between.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,7 @@ from scheduling.selectors import (
     agent_calendar,
     company_call_agent,
 )
+from scheduling.write_lock import sqlite_write_lock
 
 NEAREST_SLOTS = 3
 _EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for exclusion_violation
@@ -253,7 +254,7 @@ def booking_create(
     booking.full_clean()
     try:
         with transaction.atomic():
-            _begin_booking_write(agent.pk)
+            sqlite_write_lock()
             schedule = agent_schedule_get_or_create(agent=agent)
             _require_free_slot(agent, terms, starts_at, now=now)
             booking.save()
@@ -280,7 +281,7 @@ def booking_reschedule(
     _require_aware(starts_at)
     try:
         with transaction.atomic():
-            _begin_booking_write(booking.agent_id)
+            sqlite_write_lock()
             booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
             _require_booker(booking, by)
             _require_confirmed(booking)
@@ -321,7 +322,7 @@ def booking_cancel_by_customer(
 ) -> Booking:
     """Cancel a confirmed call as its customer, up to the minimum notice before it starts."""
     now = now or timezone.now()
-    _begin_booking_write(booking.agent_id)
+    sqlite_write_lock()
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
     _require_booker(booking, by)
     _require_confirmed(booking)
@@ -335,7 +336,7 @@ def booking_cancel_by_agent(
 ) -> Booking:
     """Cancel a call that has not ended, as its agent (or a manager), telling the customer why."""
     now = now or timezone.now()
-    _begin_booking_write(booking.agent_id)
+    sqlite_write_lock()
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
     _require_agent_side(booking, by)
     _require_confirmed(booking)
@@ -354,7 +355,7 @@ def booking_mark(
     now = now or timezone.now()
     if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
         raise ValidationError({"status": _("Mark a call as completed or as a no-show.")})
-    _begin_booking_write(booking.agent_id)
+    sqlite_write_lock()
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
     _require_agent_side(booking, by)
     if booking.status == BookingStatus.CANCELLED:
@@ -375,7 +376,7 @@ def booking_mark(
 @transaction.atomic
 def booking_set_notes(*, booking: Booking, notes: str, by: User) -> Booking:
     """The agent's private notes on a call (not part of the invitation, so no new sequence)."""
-    _begin_booking_write(booking.agent_id)
+    sqlite_write_lock()
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
     _require_agent_side(booking, by)
     booking.agent_notes = notes.strip()
@@ -593,28 +594,6 @@ def _require_free_slot(
 
 
 # ---------------------------------------------------------------------------- concurrency
-
-
-def _begin_booking_write(agent_id: int) -> None:
-    """On SQLite, make the transaction a writer before it reads anything about the agent.
-
-    Django opens SQLite transactions with a plain (deferred) BEGIN, which takes no lock: two
-    requests could both read "free" and both insert. Issuing a write first takes SQLite's single
-    RESERVED lock, as BEGIN IMMEDIATE would: a second booking transaction waits here (up to the
-    connection's busy timeout) until the first commits, and then re-checks the slot seeing the
-    first one's row. The UPDATE changes nothing, and SQLite takes the lock even if the agent has
-    no schedule row yet. This must be the transaction's first statement (hence the agent's id,
-    not a lazily loaded agent): a transaction that has read holds a SHARED lock, and SQLite
-    refuses (rather than waits for) its upgrade while another writer waits for that lock. So
-    booking services must not be called inside a transaction that has already read.
-
-    PostgreSQL needs none of this: the exclusion constraint is checked against concurrent,
-    uncommitted rows too (the second inserter waits for the first and then fails).
-    """
-    if connection.vendor == "sqlite":
-        AgentSchedule.objects.filter(agent_id=agent_id).update(
-            max_calls_per_day=F("max_calls_per_day")
-        )
 
 
 def _recheck_day_limit(schedule: AgentSchedule, booking: Booking) -> None:

@@ -170,15 +170,13 @@ SQLITE_SCRIPT = textwrap.dedent(
 )
 
 
-def test_on_sqlite_the_write_lock_and_recheck_keep_one_booking(tmp_path):
-    """The development default: 20 threads, each with its own SQLite connection, one slot."""
+def run_on_sqlite(script: str, tmp_path) -> dict:
+    """Run a script on a fresh SQLite database with the development settings; its last line."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "vipsupport.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'bookings.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
     }
-    script = SQLITE_SCRIPT.format(attempts=ATTEMPTS)
-
     finished = subprocess.run(
         [sys.executable, "-c", script],
         cwd=PROJECT,
@@ -188,7 +186,66 @@ def test_on_sqlite_the_write_lock_and_recheck_keep_one_booking(tmp_path):
         timeout=300,
         check=False,
     )
-
     assert finished.returncode == 0, finished.stderr
-    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def test_on_sqlite_the_write_lock_and_recheck_keep_one_booking(tmp_path):
+    """The development default: 20 threads, each with its own SQLite connection, one slot."""
+    result = run_on_sqlite(SQLITE_SCRIPT.format(attempts=ATTEMPTS), tmp_path)
+
     assert result == {"outcomes": ["booked"] + ["taken"] * (ATTEMPTS - 1), "rows": 1}
+
+
+SQLITE_OUTBOX_SCRIPT = textwrap.dedent(
+    """
+    import json, threading
+
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+    from django.core import mail
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    call_command("migrate", verbosity=0)
+
+    from scheduling import emails
+    from scheduling.models import CallEmail
+    from scheduling.tests.factories import berlin, make_booking, vip_people
+
+    assert connection.vendor == "sqlite"
+    make_booking(vip_people(), berlin(1, 10))  # two invitations wait in the outbox
+    barrier = threading.Barrier({senders})
+    errors = []
+
+    def send():
+        try:
+            barrier.wait(timeout=180)
+            emails.call_emails_send_pending()
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range({senders})]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    states = sorted(CallEmail.objects.values_list("state", flat=True))
+    print(json.dumps({{"sent": len(mail.outbox), "errors": errors, "states": states}}))
+    """
+)
+
+
+def test_on_sqlite_parallel_senders_send_each_e_mail_once(tmp_path):
+    """The development default has no SKIP LOCKED: the write lock keeps claims apart."""
+    result = run_on_sqlite(SQLITE_OUTBOX_SCRIPT.format(senders=8), tmp_path)
+
+    assert result == {"sent": 2, "errors": [], "states": ["sent", "sent"]}
