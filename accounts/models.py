@@ -462,7 +462,7 @@ class DedicatedAssignment(models.Model):
         limit_choices_to={"agent_profile__isnull": False},
     )
     role = models.CharField(_("role"), max_length=16, choices=AssignmentRole.choices)
-    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_from = models.DateTimeField(_("valid from"))
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
     assigned_by = models.ForeignKey(
         User,

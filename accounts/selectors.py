@@ -29,6 +29,15 @@ SUPPORT_DESK_CLOSES = datetime.time(17, 0)
 SUPPORT_DESK_WEEKDAYS = range(5)
 
 
+def desk_date(moment: datetime.datetime | None = None) -> datetime.date:
+    """The support desk's calendar day at `moment` (now by default).
+
+    Plans, add-ons and assignments run by the desk's days, so whether a company holds the
+    add-on never depends on the zone of whoever is looking.
+    """
+    return (moment or timezone.now()).astimezone(ZoneInfo(SUPPORT_DESK_ZONE)).date()
+
+
 @lru_cache(maxsize=1)
 def support_desk_calendar() -> BusinessCalendar:
     return BusinessCalendar(
@@ -47,10 +56,10 @@ def company_current_plan(*, company: Company) -> Plan | None:
 def company_active_addon(
     *, company: Company, on: datetime.date | None = None
 ) -> AddOnSubscription | None:
-    """The company's dedicated-agent add-on in force on `on` (today by default)."""
+    """The company's dedicated-agent add-on in force on the desk's day `on` (today by default)."""
     return (
         AddOnSubscription.objects.filter(company=company, addon__code=AddOn.DEDICATED_AGENT)
-        .active_on(on or timezone.localdate())
+        .active_on(on or desk_date())
         .select_related("addon")
         .first()
     )
@@ -146,7 +155,7 @@ class AddonOverview:
 
 def addon_overview(*, on: datetime.date | None = None) -> AddonOverview:
     """Companies holding the dedicated-agent add-on, their agents, and its monthly revenue."""
-    day = on or timezone.localdate()
+    day = on or desk_date()
     subscriptions = list(
         AddOnSubscription.objects.filter(addon__code=AddOn.DEDICATED_AGENT)
         .active_on(day)

@@ -21,16 +21,24 @@ from accounts.models import (
     Tier,
     User,
 )
-from accounts.selectors import company_active_addon
+from accounts.selectors import company_active_addon, desk_date
 
 
 @transaction.atomic
-def company_create(*, name: str, plan: Plan, started_on: datetime.date | None = None) -> Company:
-    company = Company(name=name)
+def company_create(
+    *,
+    name: str,
+    plan: Plan,
+    started_on: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Company:
+    """A new company on `plan` from `started_on` (the desk's today by default)."""
+    now = now or timezone.now()
+    company = Company(name=name, created_at=now)
     company.full_clean()
     company.save()
     subscription = PlanSubscription(
-        company=company, plan=plan, started_on=started_on or timezone.localdate()
+        company=company, plan=plan, started_on=started_on or desk_date(now)
     )
     subscription.full_clean()
     subscription.save()
@@ -41,8 +49,9 @@ def company_create(*, name: str, plan: Plan, started_on: datetime.date | None = 
 def company_change_plan(
     *, company: Company, plan: Plan, on: datetime.date | None = None
 ) -> PlanSubscription:
-    """Move a company to another plan from `on`; refused when it would strand an add-on."""
-    on = on or timezone.localdate()
+    """Move a company to another plan from the desk's day `on` (today by default); refused when
+    it would strand an add-on."""
+    on = on or desk_date()
     Company.objects.select_for_update().get(pk=company.pk)
     current = company.plan_subscriptions.filter(ended_on__isnull=True).first()
     if current is not None and current.plan_id == plan.pk:
@@ -75,7 +84,8 @@ def addon_subscribe(
     addon: AddOn | None = None,
     starts_on: datetime.date | None = None,
 ) -> AddOnSubscription:
-    """Give a company an add-on (the dedicated agent by default) at the add-on's current price."""
+    """Give a company an add-on (the dedicated agent by default) at the add-on's current price,
+    from the desk's day `starts_on` (today by default)."""
     Company.objects.select_for_update().get(pk=company.pk)
     addon = addon or AddOn.objects.get(code=AddOn.DEDICATED_AGENT)
     subscription = AddOnSubscription(
@@ -83,7 +93,7 @@ def addon_subscribe(
         addon=addon,
         monthly_price=addon.monthly_price,
         currency=addon.currency,
-        starts_on=starts_on or timezone.localdate(),
+        starts_on=starts_on or desk_date(),
     )
     subscription.full_clean()
     subscription.save()
@@ -91,15 +101,22 @@ def addon_subscribe(
 
 
 @transaction.atomic
-def addon_end(*, subscription: AddOnSubscription, ends_on: datetime.date | None = None) -> None:
-    """End an add-on; ending the dedicated agent also closes the company's open assignments."""
-    ends_on = ends_on or timezone.localdate()
+def addon_end(
+    *,
+    subscription: AddOnSubscription,
+    ends_on: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> None:
+    """End an add-on on the desk's day `ends_on` (today by default); ending the dedicated agent
+    also closes the company's open assignments."""
+    now = now or timezone.now()
+    ends_on = ends_on or desk_date(now)
     subscription.ends_on = ends_on
     subscription.full_clean()
     subscription.save(update_fields=["ends_on"])
-    if subscription.addon.code == AddOn.DEDICATED_AGENT and ends_on <= timezone.localdate():
+    if subscription.addon.code == AddOn.DEDICATED_AGENT and ends_on <= desk_date(now):
         DedicatedAssignment.objects.filter(company=subscription.company).current().update(
-            valid_to=timezone.now()
+            valid_to=now
         )
 
 
@@ -115,10 +132,12 @@ def company_assign_agents(
     dedicated: User,
     backup: User | None = None,
     assigned_by: User | None = None,
+    now: datetime.datetime | None = None,
 ) -> list[DedicatedAssignment]:
-    """Make `dedicated` (and `backup`) the agents, closing the history rows they replace."""
+    """Make `dedicated` (and `backup`) the agents from `now`, closing the rows they replace."""
+    now = now or timezone.now()
     Company.objects.select_for_update().get(pk=company.pk)
-    if company_active_addon(company=company) is None:
+    if company_active_addon(company=company, on=desk_date(now)) is None:
         raise ValidationError(
             _(
                 "%(company)s has no active dedicated-agent add-on, so it cannot have a "
@@ -133,7 +152,6 @@ def company_assign_agents(
             raise ValidationError(
                 {"backup": _("The backup agent must be someone other than the dedicated agent.")}
             )
-    now = timezone.now()
     current = {
         row.role: row for row in DedicatedAssignment.objects.filter(company=company).current()
     }

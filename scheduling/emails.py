@@ -38,15 +38,24 @@ BATCH_LIMIT = 500  # per run; the next run carries on
 DAY_REMINDER_CUTOFF = datetime.timedelta(hours=1)
 
 
-def call_emails_queue(*, booking: Booking, kind: CallEmailKind) -> list[CallEmail]:
-    """Write this version of the booking's e-mail of `kind` for the customer and the agent
-    (call inside the deciding transaction). A new invitation drops unsent older ones."""
+def call_emails_queue(
+    *, booking: Booking, kind: CallEmailKind, now: datetime.datetime
+) -> list[CallEmail]:
+    """Write this version of the booking's e-mail of `kind` for the customer and the agent, due
+    at `now` (call inside the deciding transaction). A new invitation drops unsent older ones."""
     if kind == CallEmailKind.INVITATION:
         CallEmail.objects.filter(
             booking=booking, kind=kind, state=CallEmailState.PENDING, sequence__lt=booking.sequence
-        ).update(state=CallEmailState.SKIPPED, done_at=timezone.now())
+        ).update(state=CallEmailState.SKIPPED, done_at=now)
     rows = [
-        CallEmail(booking=booking, recipient_id=recipient_id, kind=kind, sequence=booking.sequence)
+        CallEmail(
+            booking=booking,
+            recipient_id=recipient_id,
+            kind=kind,
+            sequence=booking.sequence,
+            next_attempt_at=now,
+            created_at=now,
+        )
         for recipient_id in (booking.customer_id, booking.agent_id)
     ]
     return CallEmail.objects.bulk_create(rows, ignore_conflicts=True)

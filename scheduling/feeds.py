@@ -16,6 +16,7 @@ Environment proxies are not used for the same reason.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import http.client
 import ipaddress
 import logging
@@ -63,7 +64,8 @@ class _RedirectRefused(urllib.error.URLError):
 
 
 def busy_feeds_refresh() -> int:
-    """Refresh every URL feed, one at a time; the number refreshed successfully."""
+    """Refresh every URL feed, one at a time (each stamped when its own fetch began); the
+    number refreshed successfully."""
     feed_ids = list(
         BusyFeed.objects.exclude(url="").order_by("fetched_at", "pk").values_list("pk", flat=True)
     )
@@ -76,13 +78,14 @@ def busy_feeds_refresh() -> int:
     return refreshed
 
 
-def busy_feed_refresh(*, feed_id: int) -> bool:
+def busy_feed_refresh(*, feed_id: int, now: datetime.datetime | None = None) -> bool:
     """Fetch one feed; on success store it as the last good copy, otherwise record the error.
 
     False when the fetch failed or the feed is gone or has no URL. No transaction is held
     during the fetch; the conditional updates leave a feed deleted meanwhile alone, and do not
-    store a copy of an address that was changed meanwhile.
+    store a copy of an address that was changed meanwhile. `fetched_at` is when the fetch began.
     """
+    now = now or timezone.now()
     feed = BusyFeed.objects.filter(pk=feed_id).select_related("schedule__agent").first()
     if feed is None or not feed.url:
         return False
@@ -96,7 +99,7 @@ def busy_feed_refresh(*, feed_id: int) -> bool:
             BusyFeed.objects.filter(pk=feed.pk, url=feed.url).update(last_error=message)
             return False
     updated = BusyFeed.objects.filter(pk=feed.pk, url=feed.url).update(
-        last_good_ics=text, fetched_at=timezone.now(), last_error=""
+        last_good_ics=text, fetched_at=now, last_error=""
     )
     return updated == 1
 

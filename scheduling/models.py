@@ -446,7 +446,7 @@ class Booking(models.Model):
     )
     # When the current time was chosen (booked or moved): a call placed less than a day ahead
     # gets no 24-hour reminder, its invitation has just said when it is.
-    placed_at = models.DateTimeField(_("time chosen at"), default=timezone.now)
+    placed_at = models.DateTimeField(_("time chosen at"))
     # Claimed by the reminder scan (one row at a time, SKIP LOCKED); reset when the call moves.
     day_reminder_sent_at = models.DateTimeField(
         _("24-hour reminder sent at"), null=True, blank=True
@@ -454,8 +454,8 @@ class Booking(models.Model):
     hour_reminder_sent_at = models.DateTimeField(
         _("1-hour reminder sent at"), null=True, blank=True
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at = models.DateTimeField(_("created at"), editable=False)
+    updated_at = models.DateTimeField(_("updated at"))
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -545,7 +545,7 @@ class CalendarFeed(models.Model):
         related_name="calendar_feed",
     )
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), editable=False)
 
     class Meta:
         verbose_name = _("calendar subscription")
@@ -590,9 +590,9 @@ class CallEmail(models.Model):
         _("state"), max_length=8, choices=CallEmailState.choices, default=CallEmailState.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
     last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), editable=False)
     done_at = models.DateTimeField(_("sent or dropped at"), null=True, blank=True)
 
     class Meta:

@@ -82,6 +82,6 @@ def reminder_queue_one(*, reminder: Reminder, now: datetime.datetime | None = No
     )
     if booking is None:
         return None
-    emails.call_emails_queue(booking=booking, kind=reminder.value.kind)
+    emails.call_emails_queue(booking=booking, kind=reminder.value.kind, now=now)
     Booking.objects.filter(pk=booking.pk).update(**{lead.field: now})
     return booking.pk

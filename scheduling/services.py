@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Company, Role, User
-from accounts.selectors import company_active_addon
+from accounts.selectors import company_active_addon, desk_date
 from scheduling import emails, feeds, slots, tasks
 from scheduling.models import (
     BOOKING_NO_OVERLAP,
@@ -162,23 +162,29 @@ def time_off_delete(*, agent: User, time_off_id: int) -> None:
 
 
 @transaction.atomic
-def busy_feed_add_url(*, agent: User, url: str, name: str = "") -> BusyFeed:
+def busy_feed_add_url(
+    *, agent: User, url: str, name: str = "", now: datetime.datetime | None = None
+) -> BusyFeed:
     """Add a feed address (http, https or webcal); `feeds.busy_feed_refresh` fetches it."""
+    now = now or timezone.now()
     url = url.strip()
     if not url:
         raise ValidationError({"url": _("Give the calendar's address.")})
     schedule = _schedule_with_room_for_a_feed(agent)
     if schedule.busy_feeds.filter(url=url).exists():
         raise ValidationError({"url": _("You have already added this address.")})
-    feed = BusyFeed(schedule=schedule, name=name.strip(), url=url)
+    feed = BusyFeed(schedule=schedule, name=name.strip(), url=url, created_at=now)
     feed.full_clean()
     feed.save()
     return feed
 
 
 @transaction.atomic
-def busy_feed_add_upload(*, agent: User, ics_text: str, name: str = "") -> BusyFeed:
+def busy_feed_add_upload(
+    *, agent: User, ics_text: str, name: str = "", now: datetime.datetime | None = None
+) -> BusyFeed:
     """Add busy times from an uploaded iCalendar file (read as it is; never refreshed)."""
+    now = now or timezone.now()
     if len(ics_text.encode()) > MAX_BUSY_FEED_UPLOAD_BYTES:
         raise ValidationError(
             {
@@ -191,7 +197,10 @@ def busy_feed_add_upload(*, agent: User, ics_text: str, name: str = "") -> BusyF
     except ValidationError as error:
         raise ValidationError({"uploaded_ics": error.messages}) from error
     feed = BusyFeed(
-        schedule=_schedule_with_room_for_a_feed(agent), name=name.strip(), uploaded_ics=ics_text
+        schedule=_schedule_with_room_for_a_feed(agent),
+        name=name.strip(),
+        uploaded_ics=ics_text,
+        created_at=now,
     )
     feed.full_clean()
     feed.save()
@@ -249,6 +258,7 @@ def booking_create(
         buffer_before=terms.buffer_before,
         buffer_after=terms.buffer_after,
         created_at=now,
+        updated_at=now,
     )
     booking.place(starts_at, terms.duration, now=now)
     booking.full_clean()
@@ -257,9 +267,10 @@ def booking_create(
             sqlite_write_lock()
             schedule = agent_schedule_get_or_create(agent=agent)
             _require_free_slot(agent, terms, starts_at, now=now)
+            _lock_agent_calls(schedule)
             booking.save()
             _recheck_day_limit(schedule, booking)
-            _announce(booking)
+            _announce(booking, now=now)
     except IntegrityError as error:
         if not _is_overlap_violation(error):
             raise
@@ -294,15 +305,18 @@ def booking_reschedule(
                 booking.company, booking.agent, starts_at, starts_at + terms.duration
             )
             _require_free_slot(booking.agent, terms, starts_at, now=now, exclude=booking)
+            schedule = agent_schedule_get_or_create(agent=booking.agent)
+            _lock_agent_calls(schedule)
             booking.place(starts_at, terms.duration, now=now)
             booking.sequence += 1
+            booking.updated_at = now
             # The reminders belong to the new time.
             booking.day_reminder_sent_at = None
             booking.hour_reminder_sent_at = None
             booking.full_clean()
             booking.save()
-            _recheck_day_limit(agent_schedule_get_or_create(agent=booking.agent), booking)
-            _announce(booking)
+            _recheck_day_limit(schedule, booking)
+            _announce(booking, now=now)
     except IntegrityError as error:
         booking.refresh_from_db()
         if not _is_overlap_violation(error):
@@ -368,18 +382,23 @@ def booking_mark(
         return booking
     booking.status = status
     booking.sequence += 1
+    booking.updated_at = now
     booking.full_clean()
     booking.save(update_fields=["status", "sequence", "updated_at"])
     return booking
 
 
 @transaction.atomic
-def booking_set_notes(*, booking: Booking, notes: str, by: User) -> Booking:
+def booking_set_notes(
+    *, booking: Booking, notes: str, by: User, now: datetime.datetime | None = None
+) -> Booking:
     """The agent's private notes on a call (not part of the invitation, so no new sequence)."""
+    now = now or timezone.now()
     sqlite_write_lock()
     booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
     _require_agent_side(booking, by)
     booking.agent_notes = notes.strip()
+    booking.updated_at = now
     booking.full_clean()
     booking.save(update_fields=["agent_notes", "updated_at"])
     return booking
@@ -596,6 +615,16 @@ def _require_free_slot(
 # ---------------------------------------------------------------------------- concurrency
 
 
+def _lock_agent_calls(schedule: AgentSchedule) -> None:
+    """Take the agent's schedule row lock before writing a call's time (after the checks).
+
+    Writers of one agent's calls then reach the exclusion constraint one at a time, so a loser
+    finds the winner's committed row and gets `SlotTaken`. Without it, two overlapping inserts can
+    each wait for the other's constraint check, and PostgreSQL aborts one as a deadlock.
+    """
+    AgentSchedule.objects.select_for_update().filter(pk=schedule.pk).first()
+
+
 def _recheck_day_limit(schedule: AgentSchedule, booking: Booking) -> None:
     """After writing the booking, re-count the agent's calls that day under the schedule's lock.
 
@@ -646,7 +675,7 @@ def _require_vip_customer(
     company = customer.company
     if company is None or customer.has_agent_profile:
         raise ValidationError(_("Only members of a customer company can book calls."))
-    for day in (timezone.localdate(now), timezone.localdate(starts_at)):
+    for day in (desk_date(now), desk_date(starts_at)):
         if company_active_addon(company=company, on=day) is None:
             raise ValidationError(
                 _(
@@ -717,6 +746,7 @@ def _cancel(booking: Booking, *, by: User, message: str, now: datetime.datetime)
     booking.cancelled_at = now
     booking.cancel_message = message
     booking.sequence += 1
+    booking.updated_at = now
     booking.full_clean()
     booking.save(
         update_fields=[
@@ -728,14 +758,14 @@ def _cancel(booking: Booking, *, by: User, message: str, now: datetime.datetime)
             "updated_at",
         ]
     )
-    _announce(booking)
+    _announce(booking, now=now)
     return booking
 
 
-def _announce(booking: Booking) -> None:
+def _announce(booking: Booking, *, now: datetime.datetime) -> None:
     """Write this version's invitation (REQUEST or CANCEL) for both sides to the outbox, and
     have it sent once the write commits (a broker outage leaves it for the minute scan)."""
-    emails.call_emails_queue(booking=booking, kind=CallEmailKind.INVITATION)
+    emails.call_emails_queue(booking=booking, kind=CallEmailKind.INVITATION, now=now)
     transaction.on_commit(tasks.send_call_emails.delay, robust=True)
 
 

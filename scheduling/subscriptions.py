@@ -32,14 +32,15 @@ def feed_token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def calendar_feed_create(*, user: User) -> str:
+def calendar_feed_create(*, user: User, now: datetime.datetime | None = None) -> str:
     """Give the user a new feed address, replacing any old one; returns the token, which is
     not stored and so can be shown only now."""
+    now = now or timezone.now()
     # Serialises two requests of one user, so neither trips over the one-feed-per-user rule.
     User.objects.select_for_update().filter(pk=user.pk).first()
     CalendarFeed.objects.filter(user=user).delete()
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    feed = CalendarFeed(user=user, token_hash=feed_token_hash(token))
+    feed = CalendarFeed(user=user, token_hash=feed_token_hash(token), created_at=now)
     feed.full_clean()
     feed.save()
     return token

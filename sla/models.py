@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import validate_time_zone
@@ -253,7 +252,7 @@ class SlaTarget(models.Model):
         blank=True,
         help_text=_("From the clock start to the answer, counted in the target's own clock."),
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         ordering = ["ticket", "started_at", "pk"]

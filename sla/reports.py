@@ -15,13 +15,15 @@ from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
+    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
     QuerySet,
+    Value,
 )
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -306,10 +308,16 @@ BREACH_ORDERINGS = {
 }
 
 
-def report_breaches(*, targets: QuerySet[SlaTarget], ordering: str = "-due") -> QuerySet[SlaTarget]:
-    """Breached targets with what the list and the CSV show; overdue runs to now if unanswered."""
+def report_breaches(
+    *, targets: QuerySet[SlaTarget], now: datetime.datetime, ordering: str = "-due"
+) -> QuerySet[SlaTarget]:
+    """Breached targets with what the list and the CSV show; overdue runs to `now` if unanswered.
+
+    `now` is the application's clock, not the database's, so the figures agree with the page.
+    """
     overdue = ExpressionWrapper(
-        Coalesce(F("fulfilled_at"), Now()) - F("due_at"), output_field=DurationField()
+        Coalesce(F("fulfilled_at"), Value(now, output_field=DateTimeField())) - F("due_at"),
+        output_field=DurationField(),
     )
     return (
         targets.filter(state=TargetState.BREACHED)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
-
 from accounts.models import Company
 from accounts.selectors import company_active_addon
 from sla.models import Holiday, SlaPolicy, SlaPolicyTarget, SlaTarget, TargetState
@@ -14,7 +12,7 @@ from tickets.models import Ticket
 
 def policy_for_company(*, company: Company, on: datetime.date | None = None) -> SlaPolicy:
     """VIP for companies holding the dedicated-agent add-on on `on`, Standard for everyone else."""
-    has_addon = company_active_addon(company=company, on=on or timezone.localdate()) is not None
+    has_addon = company_active_addon(company=company, on=on) is not None
     code = SlaPolicy.VIP if has_addon else SlaPolicy.STANDARD
     return SlaPolicy.objects.select_related("calendar").get(code=code)
 

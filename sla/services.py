@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import MANAGERS_GROUP, AssignmentRole, DedicatedAssignment, User
+from accounts.selectors import desk_date
 from sla.business_time import BusinessCalendar
 from sla.models import (
     BusinessHours,
@@ -46,7 +47,7 @@ ESCALATING_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 def policy_for_ticket(*, ticket: Ticket) -> SlaPolicy:
     """The policy in force for the ticket's company on the day the ticket came in."""
-    return policy_for_company(company=ticket.company, on=timezone.localdate(ticket.created_at))
+    return policy_for_company(company=ticket.company, on=desk_date(ticket.created_at))
 
 
 def clock_start(*, ticket: Ticket, calendar: BusinessCalendar) -> datetime.datetime:
@@ -347,6 +348,7 @@ def _breach_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int]
         },
         reason="SLA breach",
         source=EscalationSource.SLA,
+        now=now,
     )
     return len(targets), escalated
 

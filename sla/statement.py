@@ -237,23 +237,29 @@ def _history(*, company: Company, period: Period) -> list[MonthCompliance]:
     return history
 
 
-def statement_build(*, company: Company, year: int, month: int, zone: ZoneInfo) -> Statement:
+def statement_build(
+    *,
+    company: Company,
+    year: int,
+    month: int,
+    zone: ZoneInfo,
+    now: datetime.datetime | None = None,
+) -> Statement:
     """The statement of one local month in `zone` (the viewer's), for a VIP company.
 
     A company that neither holds the dedicated-agent add-on now nor held it during the month gets
     an empty statement with `is_vip` False: statements come with the add-on.
     """
+    now = now or timezone.now()
     period = month_period(year, month, zone)
-    today = timezone.localdate(timezone=zone)
+    today = timezone.localdate(now, timezone=zone)
     days = _addon_days(company=company, period=period, today=today)
     if not days.held_today and days.last_day_in_month is None:
         return Statement(company, period, False, [], [], [])
     targets = report_targets(filters=ReportFilters(period=period, company_id=company.pk))
-    now = timezone.now()
     breaches = [
-        # The app's clock, not the database's, so a still-open breach agrees with the page's time.
-        BreachLine(target, (target.fulfilled_at or now) - target.due_at)
-        for target in report_breaches(targets=targets, ordering="due")
+        BreachLine(target, target.overdue)  # type: ignore[attr-defined]  # an annotation
+        for target in report_breaches(targets=targets, now=now, ordering="due")
     ]
     return Statement(
         company=company,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,13 +28,10 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "sla/reports.html", {"overview": addon_overview()})
 
 
-def _form(request: HttpRequest) -> ReportForm:
-    data = request.GET if request.GET else None
-    return ReportForm(
-        data,
-        zone=timezone.get_current_timezone(),
-        today=timezone.localdate(),
-    )
+def _form(request: HttpRequest, now: datetime.datetime) -> ReportForm:
+    """The report's filters; the "this month" default when the query string is empty."""
+    data = request.GET if request.GET else {"period": "this_month"}
+    return ReportForm(data, zone=timezone.get_current_timezone(), today=timezone.localdate(now))
 
 
 def _choices() -> dict[str, list[tuple[int, str]]]:
@@ -47,20 +45,14 @@ def _choices() -> dict[str, list[tuple[int, str]]]:
 
 @managers_only
 def sla_report(request: HttpRequest) -> HttpResponse:
-    form = _form(request)
-    if form.is_bound and not form.is_valid():
+    now = timezone.now()
+    form = _form(request, now)
+    if not form.is_valid():
         return render(request, "sla/sla_report.html", {"form": form, **_choices()}, status=400)
-    if not form.is_bound:
-        form = ReportForm(
-            {"period": "this_month"},
-            zone=timezone.get_current_timezone(),
-            today=timezone.localdate(),
-        )
-        form.is_valid()
     filters = form.filters()
     report = report_build(filters=filters)
     ordering = request.GET.get("sort", "-due")
-    breaches = report_breaches(targets=report_targets(filters=filters), ordering=ordering)
+    breaches = report_breaches(targets=report_targets(filters=filters), now=now, ordering=ordering)
     page = Paginator(breaches, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for key in ("sort", "page"):
@@ -76,7 +68,7 @@ def sla_report(request: HttpRequest) -> HttpResponse:
             "breaches": page,
             "sort": ordering if ordering in BREACH_ORDERINGS else "-due",
             "query": query.urlencode(),
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
@@ -103,20 +95,17 @@ CSV_COLUMNS = [
 @managers_only
 def breaches_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The breaches under the report's filters, streamed row by row (UTC times, ISO 8601)."""
-    form = _form(request)
-    if not form.is_bound:
-        form = ReportForm(
-            {"period": "this_month"},
-            zone=timezone.get_current_timezone(),
-            today=timezone.localdate(),
-        )
+    now = timezone.now()
+    form = _form(request, now)
     if not form.is_valid():
         errors = "; ".join(
             str(message) for messages in form.errors.values() for message in messages
         )
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     breaches = report_breaches(
-        targets=report_targets(filters=form.filters()), ordering=request.GET.get("sort", "due")
+        targets=report_targets(filters=form.filters()),
+        now=now,
+        ordering=request.GET.get("sort", "due"),
     ).values_list(  # type: ignore[misc]  # "overdue" is an annotation the stubs cannot see
         "ticket_id",
         "ticket__company__name",

@@ -76,7 +76,8 @@ def _company_id(value: str) -> int:
 def statement(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     zone = _viewer_zone()
-    current = timezone.localdate(timezone=zone).replace(day=1)
+    now = timezone.now()
+    current = timezone.localdate(now, timezone=zone).replace(day=1)
     requested = request.GET.get("company", "").strip()
     is_customer = user.role == Role.CUSTOMER
     if is_customer:
@@ -88,12 +89,12 @@ def statement(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "sla/statement.html",
-            {"companies": statement_companies(on=timezone.localdate(timezone=zone))},
+            {"companies": statement_companies(on=timezone.localdate(now, timezone=zone))},
         )
     else:
         company = get_object_or_404(Company, pk=_company_id(requested))
     month = _chosen_month(request, current)
-    built = statement_build(company=company, year=month.year, month=month.month, zone=zone)
+    built = statement_build(company=company, year=month.year, month=month.month, zone=zone, now=now)
     return render(
         request,
         "sla/statement.html",

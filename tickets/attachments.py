@@ -210,13 +210,15 @@ def attachments_add(
     message: TicketMessage | None = None,
     ticket: Ticket | None = None,
 ) -> list[Attachment]:
-    """Check and store files on a message, or (with `ticket` alone) on a ticket's description."""
+    """Check and store files on a message, or (with `ticket` alone) on a ticket's description;
+    they are stamped with the moment of that message or ticket."""
+    # The files belong to the write that carries them, so they share its moment.
     if message is not None:
         if ticket is not None and ticket.pk != message.ticket_id:
             raise ValueError("The message belongs to another ticket.")
-        ticket_id = message.ticket_id
+        ticket_id, uploaded_at = message.ticket_id, message.created_at
     elif ticket is not None:
-        ticket_id = ticket.pk
+        ticket_id, uploaded_at = ticket.pk, ticket.created_at
     else:
         raise TypeError("attachments_add needs the message or, for the description, the ticket.")
     checked = _files_check(files)
@@ -234,6 +236,7 @@ def attachments_add(
                 original_name=found.name,
                 content_type=found.file_type.content_type,
                 size=found.size,
+                created_at=uploaded_at,
             )
             attachment.full_clean(exclude=["file"])
             file.seek(0)

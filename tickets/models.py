@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, Tier
@@ -76,8 +75,8 @@ class Ticket(models.Model):
         limit_choices_to={"agent_profile__isnull": False},
     )
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, default=Tier.AGENT)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"))
     sla_clock_started_at = models.DateTimeField(
         _("SLA clock started at"),
         null=True,
@@ -151,7 +150,7 @@ class TicketMessage(models.Model):
         default=False,
         help_text=_("Acknowledgements and other messages nobody wrote; they never meet an SLA."),
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -188,7 +187,7 @@ class Attachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size in bytes"))
-    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    created_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -236,7 +235,7 @@ class TicketEvent(models.Model):
         help_text=_("Empty when the system made the change."),
     )
     data = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    created_at = models.DateTimeField(_("at"))
 
     objects = TicketEventQuerySet.as_manager()
 
@@ -296,7 +295,7 @@ class Escalation(models.Model):
         related_name="+",
     )
     reason = models.TextField(_("reason"))
-    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    created_at = models.DateTimeField(_("at"))
 
     class Meta:
         ordering = ["created_at"]
@@ -329,7 +328,7 @@ class Notification(models.Model):
     )
     # What the notice is about (an SLA target, an escalation…), so a repeat is recognised.
     subject_key = models.CharField(_("about"), max_length=64)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)

@@ -88,6 +88,7 @@ def ticket_create(
         severity=severity,
         channel=channel,
         created_at=at,
+        updated_at=at,
     )
     ticket.full_clean()
     ticket.save()
@@ -116,6 +117,7 @@ def _change_status(
     if previous == status:
         return None
     ticket.status = status
+    ticket.updated_at = at
     ticket.save(update_fields=["status", "updated_at"])
     _event(ticket=ticket, kind=EventKind.STATUS, actor=actor, at=at, old=previous, new=status)
     return previous
@@ -152,6 +154,7 @@ def ticket_reply(
             # The agent who answers an unowned ticket owns it from then on.
             previous_assignee = ticket.assignee_id
             ticket.assignee = author
+            ticket.updated_at = at
             ticket.save(update_fields=["assignee", "updated_at"])
             _event(
                 ticket=ticket,
@@ -238,6 +241,7 @@ def ticket_change_severity(
     if previous == severity:
         return ticket
     ticket.severity = severity
+    ticket.updated_at = at
     ticket.save(update_fields=["severity", "updated_at"])
     _event(
         ticket=ticket,
@@ -268,6 +272,7 @@ def ticket_assign(
         return ticket
     previous = ticket.assignee_id
     ticket.assignee = assignee
+    ticket.updated_at = at
     ticket.save(update_fields=["assignee", "updated_at"])
     event = _event(
         ticket=ticket,
@@ -316,15 +321,20 @@ def ticket_escalate(
         ticket=ticket, source=source, requested_by=requested_by, reason=reason, created_at=at
     )
     escalation.full_clean()
-    _escalate([escalation])
+    _escalate([escalation], now=at)
     return escalation
 
 
 @transaction.atomic
 def tickets_escalate_bulk(
-    *, moments: dict[int, datetime.datetime], reason: str, source: EscalationSource
+    *,
+    moments: dict[int, datetime.datetime],
+    reason: str,
+    source: EscalationSource,
+    now: datetime.datetime,
 ) -> int:
-    """Escalate many tickets at once (the SLA scan), each at its own moment, in a few queries.
+    """Escalate many tickets at once (the SLA scan), each dated at its own moment, in a few
+    queries; the tickets are stamped updated `now`.
 
     Tickets already on tier 2, solved or closed are left as they are.
     """
@@ -337,16 +347,16 @@ def tickets_escalate_bulk(
         Escalation(ticket_id=pk, source=source, reason=reason, created_at=moments[pk])
         for pk in eligible
     ]
-    _escalate(escalations)
+    _escalate(escalations, now=now)
     return len(escalations)
 
 
-def _escalate(escalations: list[Escalation]) -> None:
+def _escalate(escalations: list[Escalation], *, now: datetime.datetime) -> None:
     """Move the tickets to tier 2, record why, and tell every senior; one query per step."""
     if not escalations:
         return
     Ticket.objects.filter(pk__in=[row.ticket_id for row in escalations]).update(
-        tier=Tier.SENIOR, updated_at=timezone.now()
+        tier=Tier.SENIOR, updated_at=now
     )
     Escalation.objects.bulk_create(escalations)
     TicketEvent.objects.bulk_create(
@@ -440,8 +450,11 @@ class NotificationEmailError(Exception):
     """Some notification e-mails could not be sent; they stay pending for the next try."""
 
 
-def notifications_send_pending(*, batch_size: int = 200) -> int:
+def notifications_send_pending(
+    *, batch_size: int = 200, now: datetime.datetime | None = None
+) -> int:
     """E-mail every notification not yet e-mailed; each row is claimed so none goes out twice."""
+    now = now or timezone.now()
     sent = 0
     failed: list[int] = []
     while True:
@@ -456,7 +469,7 @@ def notifications_send_pending(*, batch_size: int = 200) -> int:
             if not batch:
                 break
             for notification in batch:
-                if notification_send_email(notification=notification):
+                if notification_send_email(notification=notification, now=now):
                     sent += 1
                 else:
                     failed.append(notification.pk)
@@ -465,10 +478,13 @@ def notifications_send_pending(*, batch_size: int = 200) -> int:
     return sent
 
 
-def notification_send_email(*, notification: Notification) -> bool:
+def notification_send_email(
+    *, notification: Notification, now: datetime.datetime | None = None
+) -> bool:
     """Send one notice in its recipient's language; a failure is counted, logged and kept."""
     from tickets.emails import notification_message
 
+    now = now or timezone.now()
     notification.email_attempts += 1
     try:
         notification_message(notification).send()
@@ -476,23 +492,26 @@ def notification_send_email(*, notification: Notification) -> bool:
         logger.exception("Could not e-mail notification %s", notification.pk)
         notification.save(update_fields=["email_attempts"])
         return False
-    notification.emailed_at = timezone.now()
+    notification.emailed_at = now
     notification.save(update_fields=["email_attempts", "emailed_at"])
     return True
 
 
-def notification_mark_read(*, user: User, notification_id: int) -> None:
+def notification_mark_read(
+    *, user: User, notification_id: int, now: datetime.datetime | None = None
+) -> None:
     """Mark one of the user's own notifications read; again is a no-op, another's does not exist."""
+    now = now or timezone.now()
     # Conditional on read_at so a second click, or a race, keeps the first time it was read.
     updated = Notification.objects.filter(
         pk=notification_id, recipient=user, read_at__isnull=True
-    ).update(read_at=timezone.now())
+    ).update(read_at=now)
     if not updated and not Notification.objects.filter(pk=notification_id, recipient=user).exists():
         raise Notification.DoesNotExist(notification_id)
 
 
-def notifications_mark_all_read(*, user: User) -> int:
+def notifications_mark_all_read(*, user: User, now: datetime.datetime | None = None) -> int:
     """Mark every unread notification of the user read, in one UPDATE; returns how many."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
-        read_at=timezone.now()
+        read_at=now or timezone.now()
     )

@@ -1,5 +1,6 @@
 """Fixtures every app's tests share; loaded as a pytest plugin by pytest.ini."""
 
+import datetime
 import importlib
 import os
 import uuid
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import time_machine
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
@@ -18,6 +20,49 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default")
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+# `TEST_CLOCK=<ISO 8601 instant>` runs the whole session as if it were then (the clock ticks on
+# from there), so a date-dependent test shows up today rather than on the day it breaks.
+TEST_CLOCK_VARIABLE = "TEST_CLOCK"
+_session_travel: time_machine.travel | None = None
+
+
+def session_clock_instant(value: str) -> datetime.datetime:
+    """The aware instant `TEST_CLOCK` names; it must carry a zone, so it is never ambiguous."""
+    try:
+        instant = datetime.datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise pytest.UsageError(
+            f"{TEST_CLOCK_VARIABLE}={value!r} is not an ISO 8601 instant"
+        ) from error
+    if instant.tzinfo is None:
+        raise pytest.UsageError(
+            f"{TEST_CLOCK_VARIABLE}={value!r} needs a zone, e.g. 2031-10-26T00:30:00Z"
+        )
+    return instant
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session-wide travel before any test (or fixture) reads the clock."""
+    global _session_travel
+    value = os.environ.get(TEST_CLOCK_VARIABLE, "")
+    if not value:
+        return
+    _session_travel = time_machine.travel(session_clock_instant(value), tick=True)
+    _session_travel.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _session_travel
+    if _session_travel is not None:
+        _session_travel.stop()
+        _session_travel = None
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    value = os.environ.get(TEST_CLOCK_VARIABLE, "")
+    return f"{TEST_CLOCK_VARIABLE}: the session runs as if it were {value}" if value else None
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -122,10 +167,31 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser page; a screenshot of its last state is kept in test-artifacts/."""
+def _browser_context(chromium: Any) -> Any:
+    """A new browser context (its own cookies); under `TEST_CLOCK` its pages' clock is the
+    session's, so live countdowns agree with the server."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    if _session_travel is not None:
+        context.clock.install(time=datetime.datetime.now(datetime.UTC))
+    return context
+
+
+@pytest.fixture
+def _cookies_without_expiry_under_test_clock(settings: Any) -> None:
+    """Chromium drops cookies its own (real) clock finds expired; under `TEST_CLOCK` the session
+    and CSRF cookies are given no expiry, so a session clock in the past keeps users logged in.
+    The server still expires sessions by its own clock."""
+    if _session_travel is not None:
+        settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+        settings.CSRF_COOKIE_AGE = None
+
+
+@pytest.fixture
+def page(
+    chromium: Any, request: pytest.FixtureRequest, _cookies_without_expiry_under_test_clock: None
+) -> Iterator[Any]:
+    """A fresh browser page; a screenshot of its last state is kept in test-artifacts/."""
+    context = _browser_context(chromium)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -135,12 +201,12 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_page(chromium: Any) -> Iterator[Any]:
+def new_page(chromium: Any, _cookies_without_expiry_under_test_clock: None) -> Iterator[Any]:
     """Pages in browser contexts of their own (separate cookies), closed after the test."""
     contexts: list[Any] = []
 
     def open_page() -> Any:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        context = _browser_context(chromium)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

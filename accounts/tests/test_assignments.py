@@ -1,3 +1,5 @@
+from datetime import UTC, date, datetime
+
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
@@ -82,6 +84,33 @@ def test_reassigning_closes_the_old_row_and_opens_a_new_one_at_the_same_instant(
     assert backup_rows.get().valid_to is None
 
 
+def test_an_assignment_and_the_row_it_replaces_take_the_moment_given():
+    company = vip_company()
+    first, second = AgentFactory(), AgentFactory()
+    monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    services.company_assign_agents(company=company, dedicated=first, now=monday)
+    later = datetime(2026, 4, 1, 12, tzinfo=UTC)
+
+    [opened] = services.company_assign_agents(company=company, dedicated=second, now=later)
+
+    assert opened.valid_from == later
+    replaced = DedicatedAssignment.objects.get(agent=first)
+    assert (replaced.valid_from, replaced.valid_to) == (monday, later)
+
+
+def test_ending_the_addon_closes_the_assignments_at_the_moment_given():
+    company = vip_company()
+    services.company_assign_agents(
+        company=company, dedicated=AgentFactory(), now=datetime(2026, 3, 2, 10, tzinfo=UTC)
+    )
+    evening = datetime(2026, 5, 4, 18, 30, tzinfo=UTC)
+
+    services.addon_end(subscription=company.addon_subscriptions.get(), now=evening)
+
+    assert DedicatedAssignment.objects.get().valid_to == evening
+    assert company.addon_subscriptions.get().ends_on == date(2026, 5, 4)
+
+
 def test_assigning_the_same_agents_again_writes_nothing():
     company = vip_company()
     agent = AgentFactory()
@@ -113,11 +142,12 @@ def test_ending_the_addon_closes_the_assignments():
 
 def test_the_database_refuses_two_current_dedicated_agents():
     company = vip_company()
+    since = datetime(2026, 3, 2, 10, tzinfo=UTC)
     DedicatedAssignment.objects.create(
-        company=company, agent=AgentFactory(), role=AssignmentRole.DEDICATED
+        company=company, agent=AgentFactory(), role=AssignmentRole.DEDICATED, valid_from=since
     )
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="one_current_assignment_per_company_role"):
         DedicatedAssignment.objects.create(
-            company=company, agent=AgentFactory(), role=AssignmentRole.DEDICATED
+            company=company, agent=AgentFactory(), role=AssignmentRole.DEDICATED, valid_from=since
         )

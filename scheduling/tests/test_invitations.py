@@ -189,6 +189,29 @@ class TestWhatIsSent:
             (1, CallEmailState.SENT),
         ]
 
+    def test_the_outbox_rows_carry_the_moment_of_the_change_that_wrote_them(self, people):
+        booking = make_booking(people, berlin(1, 10), now=NOW)
+        moved_at = NOW + datetime.timedelta(minutes=7)
+        services.booking_reschedule(
+            booking=booking, starts_at=berlin(2, 14), by=people.customer, now=moved_at
+        )
+
+        rows = CallEmail.objects.filter(booking=booking).order_by("sequence", "pk")
+        first, moved = (
+            [row for row in rows if row.sequence == 0],
+            [row for row in rows if row.sequence == 1],
+        )
+        assert {(row.created_at, row.next_attempt_at, row.done_at) for row in first} == {
+            (NOW, NOW, moved_at)
+        }
+        assert {(row.created_at, row.next_attempt_at) for row in moved} == {(moved_at, moved_at)}
+        booking.refresh_from_db()
+        assert (booking.created_at, booking.placed_at, booking.updated_at) == (
+            NOW,
+            moved_at,
+            moved_at,
+        )
+
     def test_a_finished_call_sends_nothing(self, people):
         booking = make_booking(people, berlin(1, 10))
         services.booking_mark(

@@ -9,7 +9,6 @@ from django.contrib.admin import AdminSite
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import path, reverse
-from django.utils import timezone
 
 from accounts.admin import UserAdmin
 from accounts.models import User
@@ -27,7 +26,7 @@ from scheduling.models import (
     WeeklyHours,
 )
 from scheduling.selectors import feed_busy_spans
-from scheduling.tests.factories import berlin, call_type, schedule_for, vip_people
+from scheduling.tests.factories import NOW, berlin, call_type, schedule_for, vip_people
 from vipsupport import urls as project_urls
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +50,10 @@ def raw_booking(people, starts_at, *, minutes=30, status=BookingStatus.CONFIRMED
         blocked_from=starts_at - 10 * MIN,
         blocked_until=ends_at + 10 * MIN,
         status=status,
-        cancelled_at=timezone.now() if status == BookingStatus.CANCELLED else None,
+        cancelled_at=NOW if status == BookingStatus.CANCELLED else None,
+        placed_at=NOW,
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 

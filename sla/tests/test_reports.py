@@ -303,3 +303,23 @@ def test_only_managers_and_admins_reach_reports(client_for, client, path):
     assert client_for(AgentFactory()).get(path).status_code == 403
     client.logout()
     assert client.get(path).status_code == 302
+
+
+def test_an_unanswered_breach_is_overdue_until_the_moment_the_report_is_read(data):
+    from sla.models import TargetState
+    from sla.reports import report_breaches, report_targets
+
+    waiting = make_ticket(
+        requester=CustomerFactory(company=data["acme"]), severity=1, at=berlin(2026, 10, 20, 10, 0)
+    )
+    sla_scan(now=berlin(2026, 10, 20, 12, 0))
+    read_at = berlin(2026, 11, 2, 9, 0)
+    breaches = report_breaches(
+        targets=report_targets(filters=october_filters()), now=read_at, ordering="due"
+    )
+
+    unanswered = [target for target in breaches if target.fulfilled_at is None]
+    assert [target.ticket_id for target in unanswered] == [waiting.pk]
+    for target in unanswered:
+        assert target.state == TargetState.BREACHED
+        assert target.overdue == read_at - target.due_at

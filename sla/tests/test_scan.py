@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
@@ -31,6 +32,13 @@ from tickets.tests.factories import make_ticket
 
 # Monday 2026-11-30 09:00 CET is 08:00 UTC.
 MONDAY_0900 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _monday_morning():
+    """The tests scan at explicit moments of that Monday; everything else happens at 09:00."""
+    with time_machine.travel(MONDAY_0900, tick=True):
+        yield
 
 
 @pytest.fixture
@@ -231,10 +239,11 @@ def test_concurrent_scans_breach_each_row_exactly_once(people):
 
 @pytest.mark.django_db
 def test_the_management_command_runs_one_scan_and_says_what_it_did(people):
-    make_ticket(requester=people["customer"], severity=3, at=datetime(2020, 1, 6, 8, tzinfo=UTC))
+    make_ticket(requester=people["customer"], severity=3, at=MONDAY_0900)  # due 11:00 CET
     out = StringIO()
 
-    call_command("scan_breaches", stdout=out)
+    with time_machine.travel(MONDAY_0900 + timedelta(hours=3), tick=False):
+        call_command("scan_breaches", stdout=out)
 
     assert out.getvalue().strip() == "warned 0, breached 1, escalated 0"
 

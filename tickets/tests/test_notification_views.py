@@ -22,6 +22,14 @@ LIST = "/notifications/"
 _keys = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _at_the_notifications_time():
+    """Notices are dated `AT`; users log in and read them then (a session begun on another day
+    could have expired by the time a test travels on)."""
+    with time_machine.travel(AT, tick=True):
+        yield
+
+
 def notify(recipient, *, ticket=None, kind=NotificationKind.ASSIGNMENT, at=AT, read=False):
     ticket = ticket or make_ticket(at=at)
     key = f"test:{next(_keys)}"

@@ -132,6 +132,32 @@ def test_changes_made_without_a_time_are_stamped_with_the_current_time(agent):
     assert {event.created_at for event in TicketEvent.objects.filter(ticket=ticket)} == {T0}
 
 
+def test_every_row_a_change_writes_carries_the_moment_given(agent):
+    ticket = make_ticket(at=T0)
+    replied = T0 + 5 * MINUTE
+
+    message = services.ticket_reply(ticket=ticket, author=agent, body="On it.", at=replied)
+
+    ticket.refresh_from_db()
+    assert (ticket.created_at, ticket.updated_at) == (T0, replied)
+    assert message.created_at == replied
+    reply_events = TicketEvent.objects.filter(ticket=ticket).exclude(kind=EventKind.CREATED)
+    assert {event.created_at for event in reply_events} == {replied}
+
+
+def test_an_escalation_by_the_scan_is_dated_at_the_deadline_and_stamps_the_scan_moment():
+    ticket = make_ticket(at=T0)
+    deadline, scanned = T0 + 30 * MINUTE, T0 + 45 * MINUTE
+
+    services.tickets_escalate_bulk(
+        moments={ticket.pk: deadline}, reason="SLA breach", source=EscalationSource.SLA, now=scanned
+    )
+
+    ticket.refresh_from_db()
+    assert ticket.updated_at == scanned
+    assert Escalation.objects.get(ticket=ticket).created_at == deadline
+
+
 @pytest.mark.parametrize("body", ["", "   \n"])
 def test_a_reply_needs_a_body(ticket, agent, body):
     with pytest.raises(ValidationError) as error:

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from accounts.tests.factories import AgentFactory, CustomerFactory, SeniorFactory, vip_company
 from sla.models import SlaTarget, TargetKind
@@ -11,6 +12,14 @@ from tickets.tests.factories import make_ticket
 pytestmark = pytest.mark.django_db
 
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _monday_morning():
+    """The ticket comes in at `AT`, and the agent works on it then (page posts are stamped with
+    the clock), whatever day the suite runs."""
+    with time_machine.travel(AT, tick=False):
+        yield
 
 
 @pytest.fixture
