@@ -52,6 +52,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m tickets.bench_queue
 	$(BIN)/python -m scheduling.bench_slots
 	$(BIN)/python -m sla.bench_report
+	$(BIN)/python -m tickets.bench_markdown
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

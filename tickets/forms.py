@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from tickets.attachments import MultipleFileField
-from tickets.models import Severity, Status
+from tickets.models import Severity, Status, text_length_validator
+from vipsupport.fields import IdChoiceField, IdMultipleChoiceField
 
 
 def attachments_field() -> MultipleFileField:
@@ -31,6 +32,8 @@ class TicketForm(forms.Form):
         label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Markdown works: **bold**, lists, `code`, links."),
+        # Not max_length: the browser would cut a long paste silently; the form says so instead.
+        validators=[text_length_validator],
         error_messages={"required": _("Describe the problem, so we can start on it.")},
     )
     severity = forms.TypedChoiceField(
@@ -44,7 +47,7 @@ class TicketForm(forms.Form):
         },
     )
     attachments = attachments_field()
-    cc = forms.ModelMultipleChoiceField(
+    cc = IdMultipleChoiceField(
         label=_("CC colleagues"),
         queryset=User.objects.none(),
         required=False,
@@ -60,6 +63,7 @@ class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
         widget=forms.Textarea(attrs={"rows": 5}),
+        validators=[text_length_validator],
         error_messages={"required": _("Write a reply before sending it.")},
     )
     attachments = attachments_field()
@@ -84,6 +88,7 @@ class NoteForm(forms.Form):
     body = forms.CharField(
         label=_("Internal note"),
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[text_length_validator],
         error_messages={"required": _("Write the note before saving it.")},
     )
     attachments = attachments_field()
@@ -120,7 +125,7 @@ class SeverityForm(ReasonForm):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = IdChoiceField(
         label=_("Assign to"),
         queryset=User.objects.none(),
         required=False,

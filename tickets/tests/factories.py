@@ -16,12 +16,13 @@ def make_ticket(
     channel: Channel = Channel.WEB,
     at: datetime.datetime | None = None,
     subject: str = "E-mails are not arriving",
+    description: str = "Since this morning no new e-mails reach the shared inbox.",
     **kwargs: Any,
 ) -> Ticket:
     return services.ticket_create(
         requester=requester or CustomerFactory(),
         subject=subject,
-        description="Since this morning no new e-mails reach the shared inbox.",
+        description=description,
         severity=severity,
         channel=channel,
         at=at,

@@ -103,6 +103,32 @@ class TestNewTicket:
             assert f'value="{data["subject"]}"' in response.text
         assert not Ticket.objects.exists()
 
+    def test_a_description_over_the_limit_is_refused_and_kept_for_shortening(
+        self, client_for, alice
+    ):
+        long_text = "Log line\n" * 5_555 + "Last line"  # 50 004 characters
+
+        response = client_for(alice).post(
+            "/tickets/new/", {"subject": "Logs", "description": long_text, "severity": "3"}
+        )
+
+        assert response.status_code == 400
+        assert "This text is 50,004 characters long; the limit is 50,000." in response.text
+        assert response.context["form"]["description"].value() == long_text
+        assert "maxlength" not in str(response.context["form"]["description"])
+        assert not Ticket.objects.exists()
+
+    def test_a_reply_over_the_limit_is_refused_with_the_text_kept(self, client_for, alice):
+        ticket = make_ticket(requester=alice)
+        long_reply = "x" * 50_001
+
+        response = client_for(alice).post(f"/tickets/{ticket.pk}/reply/", {"body": long_reply})
+
+        assert response.status_code == 400
+        assert "the limit is 50,000" in response.text
+        assert long_reply in response.text
+        assert not ticket.messages.exists()
+
     def test_a_forbidden_file_is_refused_and_nothing_is_created(self, client_for, alice):
         response = client_for(alice).post(
             "/tickets/new/",
@@ -167,6 +193,34 @@ class TestTicketPage:
 
         assert "<strong>bold</strong>" in page
         assert "<script>alert(1)" not in page
+
+    def test_a_stray_tag_in_a_reply_hides_none_of_the_words_after_it(self, client_for, alice):
+        ticket = make_ticket(requester=alice)
+        services.ticket_reply(
+            ticket=ticket, author=alice, body="Before.\n\n<iframe src=x>\n\nAfter: **server down**"
+        )
+
+        for user, url in (
+            (alice, f"/tickets/{ticket.pk}/"),
+            (AgentFactory(), f"/queue/tickets/{ticket.pk}/"),
+        ):
+            page = client_for(user).get(url).text
+            assert "&lt;iframe src=x&gt;" in page
+            assert "After: <strong>server down</strong>" in page
+
+    def test_pages_show_the_text_rendered_when_it_was_written(self, client_for, alice, monkeypatch):
+        ticket = make_ticket(requester=alice, description="Mail *stopped*")
+        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking **now**.")
+
+        def never(text):
+            raise AssertionError("Markdown rendered on a page view")
+
+        monkeypatch.setattr("tickets.markdown.render_markdown", never)
+        monkeypatch.setattr("tickets.services.render_markdown", never)
+        page = client_for(alice).get(f"/tickets/{ticket.pk}/").text
+
+        assert "Mail <em>stopped</em>" in page
+        assert "Looking <strong>now</strong>." in page
 
     def test_the_query_count_does_not_grow_with_the_conversation(
         self, client_for, alice, django_assert_max_num_queries
