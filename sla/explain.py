@@ -46,6 +46,16 @@ def target_explanation(target: SlaTarget) -> str:
     started = moment_words(target.started_at, near=target.received_at)
     due = moment_words(target.due_at, near=target.received_at)
     duration = duration_words(target.target, target.clock)
+    if target.rebased_at is not None:
+        return _(
+            "Severity changed %(changed)s, when the time counted from %(started)s had already "
+            "run out; %(duration)s from the change → due %(due)s"
+        ) % {
+            "changed": moment_words(target.rebased_at, near=target.rebased_at),
+            "started": started,
+            "duration": duration,
+            "due": moment_words(target.due_at, near=target.rebased_at),
+        }
     if target.kind == TargetKind.FOLLOW_UP:
         return _("Answered or reopened %(received)s; %(duration)s → next update due %(due)s") % {
             "received": received,

@@ -237,6 +237,9 @@ class SlaTarget(models.Model):
         _("received at"), help_text=_("What set the clock going: the ticket, a reply, a reopening.")
     )
     started_at = models.DateTimeField(_("clock started at"))
+    # Set when a severity change came after the deadline counted from the start had passed: the
+    # new target then runs from the change, so nothing is ever due before it was promised.
+    rebased_at = models.DateTimeField(_("counted again from"), null=True, blank=True)
     warn_at = models.DateTimeField(_("warn at"))
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(

@@ -57,10 +57,21 @@ def clock_start(*, ticket: Ticket, calendar: BusinessCalendar) -> datetime.datet
     return ticket.created_at
 
 
-def _set_deadlines(target: SlaTarget) -> None:
+def _set_deadlines(target: SlaTarget, *, changed_at: datetime.datetime | None = None) -> None:
+    """Count the deadlines from the target's start; for a change made at `changed_at`, never
+    before it: a deadline already past then runs from the change, and a warning already due
+    is dated at the change."""
     clock = target.business_calendar()
     target.due_at = clock.add(target.started_at, target.target)
     target.warn_at = clock.add(target.started_at, target.target * WARNING_SHARE)
+    target.rebased_at = None
+    if changed_at is None:
+        return
+    if target.due_at <= changed_at:
+        target.rebased_at = changed_at
+        target.due_at = clock.add(changed_at, target.target)
+        target.warn_at = clock.add(changed_at, target.target * WARNING_SHARE)
+    target.warn_at = max(target.warn_at, changed_at)
 
 
 def _open_target(
@@ -72,6 +83,7 @@ def _open_target(
     clock: str,
     received_at: datetime.datetime,
     started_at: datetime.datetime,
+    changed_at: datetime.datetime | None = None,
 ) -> SlaTarget:
     target = SlaTarget(
         ticket=ticket,
@@ -86,7 +98,7 @@ def _open_target(
         started_at=started_at,
         created_at=received_at,
     )
-    _set_deadlines(target)
+    _set_deadlines(target, changed_at=changed_at)
     target.save()
     return target
 
@@ -130,7 +142,15 @@ def _unanswered(ticket: Ticket) -> list[SlaTarget]:
     )
 
 
-def _open_follow_up(ticket: Ticket, *, policy: SlaPolicy, at: datetime.datetime) -> None:
+def _open_follow_up(
+    ticket: Ticket,
+    *,
+    policy: SlaPolicy,
+    at: datetime.datetime,
+    changed_at: datetime.datetime | None = None,
+) -> None:
+    """Open a follow-up running from `at`; opened by a change made later (`changed_at`), it is
+    never due before that change."""
     rule = _policy_target(policy, ticket.severity)
     if rule.follow_up is None or ticket.status not in ACTIVE_STATUSES:
         return
@@ -142,6 +162,7 @@ def _open_follow_up(ticket: Ticket, *, policy: SlaPolicy, at: datetime.datetime)
         clock=rule.follow_up_clock,
         received_at=at,
         started_at=at,
+        changed_at=changed_at,
     )
 
 
@@ -250,8 +271,10 @@ def sla_severity_changed(*, ticket: Ticket, at: datetime.datetime) -> None:
         else:
             target.target, target.clock = rule.follow_up, rule.follow_up_clock
         target.severity = ticket.severity
-        _set_deadlines(target)
-        target.save(update_fields=["target", "clock", "severity", "due_at", "warn_at"])
+        _set_deadlines(target, changed_at=at)
+        target.save(
+            update_fields=["target", "clock", "severity", "due_at", "warn_at", "rebased_at"]
+        )
     has_follow_up = any(target.kind == TargetKind.FOLLOW_UP for target in running)
     if (
         not has_follow_up
@@ -262,7 +285,7 @@ def sla_severity_changed(*, ticket: Ticket, at: datetime.datetime) -> None:
         start = _follow_up_start(ticket)
         # A follow-up of this same wait that already breached stands; a second would breach twice.
         if not _awaiting_answer(ticket, TargetKind.FOLLOW_UP, since=start):
-            _open_follow_up(ticket, policy=policy, at=start)
+            _open_follow_up(ticket, policy=policy, at=start, changed_at=at)
 
 
 @dataclass(frozen=True)
@@ -346,7 +369,6 @@ def _breach_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int]
             for target in targets
             if target.kind == TargetKind.FIRST_RESPONSE and target.severity in ESCALATING_SEVERITIES
         },
-        reason="SLA breach",
         source=EscalationSource.SLA,
         now=now,
     )

@@ -6,11 +6,33 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Company, Tier
+
+# Descriptions and replies: a long log or a pasted e-mail fits, a denial of service does not.
+MAX_TEXT_LENGTH = 50_000
+
+
+def text_length_validator(value: str) -> None:
+    """Refuse ticket text longer than `MAX_TEXT_LENGTH`, saying by how much."""
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValidationError(
+            _(
+                "This text is %(length)s characters long; the limit is %(limit)s. Shorten it, "
+                "or attach long logs as a file."
+            ),
+            code="too_long",
+            params={
+                "length": formats.number_format(len(value), force_grouping=True),
+                "limit": formats.number_format(MAX_TEXT_LENGTH, force_grouping=True),
+            },
+        )
 
 
 class Severity(models.IntegerChoices):
@@ -55,7 +77,9 @@ class Ticket(models.Model):
         related_name="requested_tickets",
     )
     subject = models.CharField(_("subject"), max_length=200)
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), validators=[text_length_validator])
+    # The description as sanitised HTML, rendered once when it is written (`tickets.markdown`).
+    description_html = models.TextField(_("description as HTML"), blank=True, editable=False)
     severity = models.PositiveSmallIntegerField(
         _("severity"), choices=Severity.choices, default=Severity.STANDARD
     )
@@ -119,6 +143,11 @@ class Ticket(models.Model):
         return f"#{self.pk} {self.subject}"
 
     @property
+    def description_as_html(self) -> SafeString:
+        """The description as it was rendered and sanitised when written."""
+        return mark_safe(self.description_html)  # noqa: S308 (sanitised by tickets.markdown)
+
+    @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED
 
@@ -141,7 +170,9 @@ class TicketMessage(models.Model):
         related_name="+",
         help_text=_("Empty for messages the system sent by itself."),
     )
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body"), validators=[text_length_validator])
+    # The body as sanitised HTML, rendered once when it is written (`tickets.markdown`).
+    body_html = models.TextField(_("body as HTML"), blank=True, editable=False)
     visibility = models.CharField(
         _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
     )
@@ -160,6 +191,11 @@ class TicketMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.get_visibility_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def body_as_html(self) -> SafeString:
+        """The body as it was rendered and sanitised when written."""
+        return mark_safe(self.body_html)  # noqa: S308 (sanitised by tickets.markdown)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -269,7 +305,8 @@ class TicketEvent(models.Model):
         if self.kind == EventKind.ASSIGNED:
             return f"→ {data.get('assignee_name') or '—'}"
         if self.kind == EventKind.ESCALATED:
-            return f"{EscalationSource(data['source']).label}: {data.get('reason', '')}"
+            reason = escalation_reason(data["source"], data.get("reason", ""))
+            return f"{EscalationSource(data['source']).label}: {reason}"
         return ""
 
 
@@ -277,6 +314,14 @@ class EscalationSource(models.TextChoices):
     CUSTOMER = "customer", _("The customer")
     AGENT = "agent", _("An agent")
     SLA = "sla", _("The SLA engine")
+
+
+def escalation_reason(source: str, reason: str) -> str:
+    """Why a ticket went to tier 2, in the active language: people's own words, or for the SLA
+    engine (whose older rows stored "SLA breach" in English) the translated kind."""
+    if source == EscalationSource.SLA:
+        return str(_("SLA breach"))
+    return reason
 
 
 class Escalation(models.Model):
@@ -294,7 +339,9 @@ class Escalation(models.Model):
         blank=True,
         related_name="+",
     )
-    reason = models.TextField(_("reason"))
+    # Empty for the SLA engine's own escalations: `reason_text` names the breach in the reader's
+    # language, which stored English words could not.
+    reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("at"))
 
     class Meta:
@@ -304,6 +351,10 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.get_source_display()}"
+
+    @property
+    def reason_text(self) -> str:
+        return escalation_reason(self.source, self.reason)
 
 
 class NotificationKind(models.TextChoices):

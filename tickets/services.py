@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Tier, User
 from accounts.selectors import company_active_addon
+from tickets.markdown import render_markdown
 from tickets.models import (
     OPEN_STATUSES,
     Channel,
@@ -91,6 +92,7 @@ def ticket_create(
         updated_at=at,
     )
     ticket.full_clean()
+    ticket.description_html = render_markdown(ticket.description)  # once, after validation
     ticket.save()
     colleagues = list(cc)
     if any(user.company_id != requester.company_id for user in colleagues):
@@ -144,9 +146,14 @@ def ticket_reply(
     if new_status == Status.NEW and ticket.status != Status.NEW:
         raise ValidationError(_("A ticket cannot go back to New."))
     message = TicketMessage(
-        ticket=ticket, author=author, body=body, visibility=Visibility.PUBLIC, created_at=at
+        ticket=ticket,
+        author=author,
+        body=body,
+        visibility=Visibility.PUBLIC,
+        created_at=at,
     )
     message.full_clean()
+    message.body_html = render_markdown(message.body)  # once, after validation
     message.save()
     _event(ticket=ticket, kind=EventKind.REPLIED, actor=author, at=at, message=message.pk)
     if is_staff_member(author):
@@ -190,9 +197,14 @@ def ticket_add_note(
     body = _require_text(body, "body", _("Write the note before saving it."))
     at = at or timezone.now()
     message = TicketMessage(
-        ticket=ticket, author=author, body=body, visibility=Visibility.INTERNAL, created_at=at
+        ticket=ticket,
+        author=author,
+        body=body,
+        visibility=Visibility.INTERNAL,
+        created_at=at,
     )
     message.full_clean()
+    message.body_html = render_markdown(message.body)  # once, after validation
     message.save()
     _event(ticket=ticket, kind=EventKind.NOTE, actor=author, at=at, message=message.pk)
     return message
@@ -329,12 +341,12 @@ def ticket_escalate(
 def tickets_escalate_bulk(
     *,
     moments: dict[int, datetime.datetime],
-    reason: str,
     source: EscalationSource,
     now: datetime.datetime,
 ) -> int:
     """Escalate many tickets at once (the SLA scan), each dated at its own moment, in a few
-    queries; the tickets are stamped updated `now`.
+    queries; the tickets are stamped updated `now`. The reason is the source's own (see
+    `escalation_reason`).
 
     Tickets already on tier 2, solved or closed are left as they are.
     """
@@ -344,8 +356,7 @@ def tickets_escalate_bulk(
         .values_list("pk", flat=True)
     )
     escalations = [
-        Escalation(ticket_id=pk, source=source, reason=reason, created_at=moments[pk])
-        for pk in eligible
+        Escalation(ticket_id=pk, source=source, created_at=moments[pk]) for pk in eligible
     ]
     _escalate(escalations, now=now)
     return len(escalations)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone, translation
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
@@ -508,6 +509,56 @@ def test_raising_severity_while_waiting_on_the_customer_starts_no_follow_up(vip_
     set_severity(ticket, Severity.STANDARD, nov(13, 14))
 
     assert targets(ticket, FOLLOW) == []
+
+
+def test_a_raise_after_the_deadline_from_the_start_runs_from_the_raise(vip_ticket, agent):
+    from sla.explain import target_explanation
+    from tickets.models import Escalation, EventKind, TicketEvent
+
+    # Sev 4 opened on Saturday 03:00; raised to Sev 2 (1 hour, around the clock) Monday 09:30.
+    ticket = vip_ticket(Severity.BUG, at=nov(14, 3))
+    set_severity(ticket, Severity.HIGH, nov(16, 9, 30), actor=agent)
+
+    target = running(ticket, FIRST)
+    assert (target.started_at, target.rebased_at) == (nov(14, 3), nov(16, 9, 30))
+    assert (target.warn_at, target.due_at) == (nov(16, 10, 18), nov(16, 10, 30))
+    with timezone.override(BERLIN), translation.override("en"):
+        assert target_explanation(target) == (
+            "Severity changed Mon 09:30, when the time counted from Sat 03:00 had already run "
+            "out; 1 hour from the change → due Mon 10:30"
+        )
+
+    assert sla_scan(now=nov(16, 10, 29)).breached == 0
+    assert sla_scan(now=nov(16, 10, 31)).breached == 1
+    target.refresh_from_db()
+    assert target.breached_at == nov(16, 10, 30)
+    assert Escalation.objects.get(ticket=ticket).created_at == nov(16, 10, 30)
+    change = nov(16, 9, 30)
+    sla_events = TicketEvent.objects.filter(
+        ticket=ticket, kind__in=[EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.ESCALATED]
+    )
+    assert sla_events.count() == 3
+    assert all(event.created_at >= change for event in sla_events)
+
+
+def test_a_warning_already_due_at_a_change_is_dated_at_the_change(vip_ticket):
+    from tickets.models import EventKind, TicketEvent
+
+    # Sev 5 (1 business day) opened Monday 09:00, raised to Sev 3 (2 business hours) at 10:45:
+    # due 11:00 from the start still, but its warning (10:36) would already have passed.
+    ticket = vip_ticket(Severity.REQUEST, at=nov(16, 9))
+    set_severity(ticket, Severity.STANDARD, nov(16, 10, 45))
+
+    target = running(ticket, FIRST)
+    assert (target.rebased_at, target.warn_at, target.due_at) == (
+        None,
+        nov(16, 10, 45),
+        nov(16, 11),
+    )
+    assert sla_scan(now=nov(16, 10, 50)).warned == 1
+    assert TicketEvent.objects.get(ticket=ticket, kind=EventKind.SLA_WARNING).created_at == nov(
+        16, 10, 45
+    )
 
 
 def test_breach_recorded_before_a_severity_change_stays_recorded(vip_ticket, agent):

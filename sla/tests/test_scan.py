@@ -177,9 +177,23 @@ class TestEscalation:
         assert ticket.tier == Tier.SENIOR
         escalation = Escalation.objects.get(ticket=ticket)
         assert escalation.source == EscalationSource.SLA
-        assert escalation.reason == "SLA breach"
+        assert escalation.reason_text == "SLA breach"
         assert escalation.created_at == MONDAY_0900 + timedelta(hours=1)
         assert recipients(NotificationKind.ESCALATION) == ["georgi@support.example"]
+
+    def test_the_automatic_reason_reads_in_the_viewers_language(self, people, client):
+        ticket = make_ticket(requester=people["customer"], severity=1, at=MONDAY_0900)
+        sla_scan(now=MONDAY_0900 + timedelta(hours=2))
+        senior = people["senior"]
+        senior.preferred_language = "bg"
+        senior.save(update_fields=["preferred_language"])
+        client.force_login(senior)
+
+        page = client.get(f"/queue/tickets/{ticket.pk}/").text
+
+        assert "SLA breach" not in page
+        assert "Нарушен SLA" in page
+        assert Escalation.objects.get(ticket=ticket).reason == ""  # no stored English
 
     def test_sev2_escalates_too(self, people):
         make_ticket(requester=people["customer"], severity=2, at=MONDAY_0900)

@@ -150,7 +150,7 @@ def test_an_escalation_by_the_scan_is_dated_at_the_deadline_and_stamps_the_scan_
     deadline, scanned = T0 + 30 * MINUTE, T0 + 45 * MINUTE
 
     services.tickets_escalate_bulk(
-        moments={ticket.pk: deadline}, reason="SLA breach", source=EscalationSource.SLA, now=scanned
+        moments={ticket.pk: deadline}, source=EscalationSource.SLA, now=scanned
     )
 
     ticket.refresh_from_db()
