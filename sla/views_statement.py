@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,19 +13,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company, Role, User
 from accounts.permissions import role_required
+from sla.reports import FIRST_YEAR, LAST_YEAR
 from sla.statement import statement_build, statement_companies
+from vipsupport.ids import parse_id
+from vipsupport.zones import current_zone
 
-MONTH = re.compile(r"(\d{4})-(\d{2})")
-FIRST_YEAR = 2000
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits only
 SHOWN_VALUE_LENGTH = 20
-
-
-def _viewer_zone() -> ZoneInfo:
-    """The zone the middleware activated for the viewer."""
-    zone = timezone.get_current_timezone()
-    if isinstance(zone, ZoneInfo):
-        return zone
-    return ZoneInfo(timezone.get_current_timezone_name())
 
 
 def _month_name(month: datetime.date) -> str:
@@ -39,7 +32,7 @@ def _chosen_month(request: HttpRequest, current: datetime.date) -> datetime.date
     if not value:
         return current
     match = MONTH.fullmatch(value)
-    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= FIRST_YEAR:
+    if match and 1 <= int(match[2]) <= 12 and FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
         chosen = datetime.date(int(match[1]), int(match[2]), 1)
         if chosen <= current:
             return chosen
@@ -67,15 +60,16 @@ def _chosen_month(request: HttpRequest, current: datetime.date) -> datetime.date
 
 def _company_id(value: str) -> int:
     """A company id from the query string; anything else names no company, so 404."""
-    if not value.isascii() or not value.isdigit():
+    company_id = parse_id(value)
+    if company_id is None:
         raise Http404
-    return int(value)
+    return company_id
 
 
 @role_required(Role.CUSTOMER, Role.MANAGER, Role.ADMIN)
 def statement(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    zone = _viewer_zone()
+    zone = current_zone()
     now = timezone.now()
     current = timezone.localdate(now, timezone=zone).replace(day=1)
     requested = request.GET.get("company", "").strip()

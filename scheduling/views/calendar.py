@@ -28,6 +28,8 @@ from accounts.selectors import agent_choices
 from scheduling import selectors, services
 from scheduling.models import Booking, BookingStatus
 from scheduling.weeks import Week
+from vipsupport.ids import parse_id
+from vipsupport.zones import current_zone
 
 UTC = datetime.UTC
 ONE_DAY = datetime.timedelta(days=1)
@@ -44,11 +46,6 @@ def _viewer(request: HttpRequest) -> User:
 
 def _manages(user: User) -> bool:
     return user.role in MANAGING_ROLES
-
-
-def _viewer_zone() -> ZoneInfo:
-    """The zone the request runs in (the viewer's own, set by the preferences middleware)."""
-    return ZoneInfo(timezone.get_current_timezone_name())
 
 
 # ---------------------------------------------------------------------------- the week
@@ -169,10 +166,9 @@ def week_days(*, agent: User, week: Week, today: datetime.date) -> list[DayColum
 
 
 def _agent_or_404(raw: str) -> User:
-    try:
-        pk = int(raw)
-    except ValueError:
-        raise Http404 from None
+    pk = parse_id(raw)
+    if pk is None:
+        raise Http404
     return get_object_or_404(User, pk=pk, agent_profile__isnull=False)
 
 
@@ -219,7 +215,7 @@ def week(request: HttpRequest) -> HttpResponse:
     """A week of one agent's calendar in the viewer's zone, and their upcoming and recent calls."""
     viewer = _viewer(request)
     agent, choices = _calendar_agent(request, viewer)
-    zone = _viewer_zone()
+    zone = current_zone()
     today = timezone.localdate()
     shown_week, week_error = _week(request, zone, today)
     now = timezone.now()
@@ -305,7 +301,7 @@ def _render_call(
 ) -> HttpResponse:
     viewer = _viewer(request)
     now = timezone.now()
-    zone = _viewer_zone()
+    zone = current_zone()
     call_week = Week.containing(booking.starts_at.astimezone(zone).date(), zone)
     calendar_params: dict[str, Any] = {"week": call_week.param}
     if booking.agent_id != viewer.pk:
