@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language, Plan, User
+from vipsupport.fields import IdChoiceField
 
 
 def _agents() -> QuerySet[User]:
@@ -16,10 +17,8 @@ def _agents() -> QuerySet[User]:
 
 
 class AssignAgentsForm(forms.Form):
-    dedicated = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Dedicated agent"))
-    backup = forms.ModelChoiceField(
-        queryset=User.objects.none(), label=_("Backup agent"), required=False
-    )
+    dedicated = IdChoiceField(queryset=User.objects.none(), label=_("Dedicated agent"))
+    backup = IdChoiceField(queryset=User.objects.none(), label=_("Backup agent"), required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -28,7 +27,7 @@ class AssignAgentsForm(forms.Form):
 
 
 class ChangePlanForm(forms.Form):
-    plan = forms.ModelChoiceField(queryset=Plan.objects.all(), label=_("New plan"))
+    plan = IdChoiceField(queryset=Plan.objects.all(), label=_("New plan"))
     on = forms.DateField(
         label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), required=False
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from tickets.models import Ticket
+from vipsupport.fields import IdChoiceField
 
 UTC = datetime.UTC
 
@@ -64,7 +65,7 @@ class InstantField(forms.CharField):
 
 class BookingForm(forms.Form):
     start = InstantField()
-    agent = forms.ModelChoiceField(
+    agent = IdChoiceField(
         queryset=User.objects.none(),
         widget=forms.HiddenInput,
         error_messages={
@@ -78,7 +79,7 @@ class BookingForm(forms.Form):
         help_text=_("What would you like to talk about? Your agent prepares for it."),
         error_messages={"required": _("Tell your agent what the call is about.")},
     )
-    ticket = forms.ModelChoiceField(
+    ticket = IdChoiceField(
         label=_("About a ticket (optional)"),
         queryset=Ticket.objects.none(),
         required=False,

@@ -14,6 +14,7 @@ from accounts.models import Company, User
 from sla.models import TargetKind
 from sla.reports import Period, PeriodChoice, ReportFilters, period_resolve
 from tickets.models import Severity
+from vipsupport.fields import IdChoiceField
 
 
 class ReportForm(forms.Form):
@@ -28,7 +29,7 @@ class ReportForm(forms.Form):
     last = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    company = forms.ModelChoiceField(
+    company = IdChoiceField(
         label=_("Company"),
         queryset=Company.objects.order_by("name"),
         required=False,
@@ -43,7 +44,7 @@ class ReportForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": _("Choose a severity from 1 to 5.")},
     )
-    agent = forms.ModelChoiceField(
+    agent = IdChoiceField(
         label=_("Agent"),
         queryset=User.objects.filter(agent_profile__isnull=False).order_by("first_name"),
         required=False,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import AddOn, AddOnSubscription, DedicatedAssignment, User
 from tickets.models import OPEN_STATUSES, Ticket
+from vipsupport.ids import parse_id, parse_int
 
 PAGE_SIZE = 50
 
@@ -71,14 +72,18 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             due, severity, created, pk = json.loads(raw)
-            return cls(
-                datetime.datetime.fromisoformat(due) if due is not None else None,
-                int(severity),
-                datetime.datetime.fromisoformat(created),
-                int(pk),
-            )
-        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+            due_at = datetime.datetime.fromisoformat(due) if due is not None else None
+            created_at = datetime.datetime.fromisoformat(created)
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
             return None
+        severity, pk = parse_int(severity, minimum=1, maximum=5), parse_id(pk)
+        if severity is None or pk is None or not _aware(created_at, due_at):
+            return None
+        return cls(due_at, severity, created_at, pk)
+
+
+def _aware(*moments: datetime.datetime | None) -> bool:
+    return all(moment is None or timezone.is_aware(moment) for moment in moments)
 
 
 @dataclass(frozen=True)
@@ -168,17 +173,13 @@ def queue_page(
 def filters_from_query(*, data: dict[str, str], default_view: str) -> QueueFilters:
     """Parse the queue's query string; unknown or malformed values are ignored, never a 500."""
 
-    def number(name: str) -> int | None:
-        value = data.get(name, "")
-        return int(value) if value.isdigit() else None
-
     view = data.get("view") or default_view
     status = data.get("status") or None
     return QueueFilters(
         view=view if view in View.CHOICES else default_view,
-        severity=number("severity") if number("severity") in range(1, 6) else None,
+        severity=parse_int(data.get("severity"), minimum=1, maximum=5),
         status=status if status in OPEN_STATUSES else None,
-        company=number("company"),
-        assignee=number("assignee"),
+        company=parse_id(data.get("company")),
+        assignee=parse_id(data.get("assignee")),
         breached_only=data.get("breached") == "1",
     )

@@ -28,6 +28,7 @@ from tickets.models import (
 )
 from tickets.selectors import ticket_thread
 from tickets.severity import SEVERITY_HELP
+from vipsupport.ids import parse_int
 
 customer_only = role_required(Role.CUSTOMER)
 TABS = {"open": (Status.NEW, Status.OPEN, Status.WAITING), "solved": (Status.SOLVED, Status.CLOSED)}
@@ -61,9 +62,9 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     tickets: QuerySet[Ticket] = Ticket.objects.filter(
         company_id=_company_id(request), status__in=TABS[tab]
     ).select_related("requester")
-    severity = request.GET.get("severity", "")
-    if severity.isdigit() and int(severity) in Severity.values:
-        tickets = tickets.filter(severity=int(severity))
+    severity = parse_int(request.GET.get("severity"), minimum=1, maximum=5)
+    if severity is not None:
+        tickets = tickets.filter(severity=severity)
     query = request.GET.get("q", "").strip()[:200]
     if query:
         in_messages = TicketMessage.objects.filter(

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sla.models import BusinessHours
 from sla.services import calendar_import_holidays
+from vipsupport.ids import parse_id
 
 
 class Command(BaseCommand):
@@ -21,8 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         lookup = options["calendar"]
         calendar = BusinessHours.objects.filter(name=lookup).first()
-        if calendar is None and lookup.isdigit():
-            calendar = BusinessHours.objects.filter(pk=int(lookup)).first()
+        if calendar is None and (calendar_id := parse_id(lookup)) is not None:
+            calendar = BusinessHours.objects.filter(pk=calendar_id).first()
         if calendar is None:
             names = ", ".join(BusinessHours.objects.values_list("name", flat=True))
             raise CommandError(f"No calendar {lookup!r}. Known calendars: {names}")
