@@ -24,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,6 +32,10 @@ from sla.models import SlaPolicy, SlaTarget, TargetKind, TargetState
 from tickets.models import Escalation
 
 MAX_PERIOD_DAYS = 366
+# Reports and statements cover these years: the portal's data lies within them, and the trend's
+# twelve weeks before and the day after a period stay representable.
+FIRST_YEAR = 2000
+LAST_YEAR = 2099
 TREND_WEEKS = 12
 
 
@@ -120,6 +125,14 @@ def period_resolve(
         raise ValidationError(_("Give both a first and a last day for a custom period."))
     if last < first:
         raise ValidationError(_("The last day must not be before the first day."))
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        raise ValidationError(
+            _("Choose days from %(first)s to %(last)s.")
+            % {
+                "first": formats.date_format(datetime.date(FIRST_YEAR, 1, 1), "j F Y"),
+                "last": formats.date_format(datetime.date(LAST_YEAR, 12, 31), "j F Y"),
+            }
+        )
     if (last - first).days >= MAX_PERIOD_DAYS:
         raise ValidationError(
             _("Choose a period of at most %(days)d days.") % {"days": MAX_PERIOD_DAYS}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime
+import itertools
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +20,9 @@ from accounts.selectors import addon_overview, agent_choices
 from sla.charts import trend_chart
 from sla.forms import ReportForm
 from sla.reports import BREACH_ORDERINGS, report_breaches, report_build, report_targets
+from vipsupport.zones import current_zone
+
+logger = logging.getLogger(__name__)
 
 managers_only = role_required(Role.MANAGER, Role.ADMIN)
 
@@ -31,7 +36,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 def _form(request: HttpRequest, now: datetime.datetime) -> ReportForm:
     """The report's filters; the "this month" default when the query string is empty."""
     data = request.GET if request.GET else {"period": "this_month"}
-    return ReportForm(data, zone=timezone.get_current_timezone(), today=timezone.localdate(now))
+    return ReportForm(data, zone=current_zone(), today=timezone.localdate(now))
 
 
 def _choices() -> dict[str, list[tuple[int, str]]]:
@@ -71,6 +76,23 @@ def sla_report(request: HttpRequest) -> HttpResponse:
             "now": now,
         },
     )
+
+
+CSV_INCOMPLETE = "ERROR: the export failed part-way; this file is incomplete. Download it again."
+
+
+def _csv_row(record: tuple[Any, ...]) -> list[Any]:
+    ticket, company, severity, kind, due, answered, overdue, agent = record
+    return [
+        ticket,
+        company,
+        severity,
+        kind,
+        due.isoformat(),
+        answered.isoformat() if answered else "",
+        int(overdue.total_seconds() // 60),
+        agent or "",
+    ]
 
 
 class _Echo:
@@ -117,25 +139,22 @@ def breaches_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "assignee__email",
     )
     writer = csv.writer(_Echo())
+    records = breaches.iterator(chunk_size=2000)
+    # A query that fails, fails here: before any byte is sent, as an ordinary error page.
+    first = next(records, None)
 
-    def rows() -> Iterator[Any]:
+    def lines() -> Iterator[Any]:
         yield writer.writerow(CSV_COLUMNS)
-        for ticket, company, severity, kind, due, answered, overdue, agent in breaches.iterator(
-            chunk_size=2000
-        ):
-            yield writer.writerow(
-                [
-                    ticket,
-                    company,
-                    severity,
-                    kind,
-                    due.isoformat(),
-                    answered.isoformat() if answered else "",
-                    int(overdue.total_seconds() // 60),
-                    agent or "",
-                ]
-            )
+        try:
+            for record in itertools.chain([first] if first is not None else [], records):
+                yield writer.writerow(_csv_row(record))
+        except Exception:
+            # The status line has gone out: the file itself must say it is incomplete, and the
+            # connection is cut (the error goes on), so nobody mistakes it for the whole list.
+            logger.exception("The breaches CSV stopped early")
+            yield writer.writerow([CSV_INCOMPLETE])
+            raise
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sla-breaches.csv"'
     return response

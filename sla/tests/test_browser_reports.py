@@ -85,3 +85,27 @@ def test_the_vip_customer_opens_their_statement(live_server, new_page, breached)
     text = page.locator("main").inner_text()
     assert "Acme Ltd" in text
     assert "Mail is down" in text
+
+
+@pytest.mark.parametrize("width", [1360, 1024, 800])
+def test_the_report_tables_stay_inside_their_cards(live_server, chromium, breached, width):
+    context = chromium.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, "elena@support.example")
+        page.goto(f"{live_server.url}/reports/sla/?period=this_month")
+        screenshot(page, f"reports-02-width-{width}")
+
+        tables = page.locator("main table")
+        assert tables.count() == 3
+        for table in tables.all():
+            name = table.get_attribute("data-testid")
+            shown = table.locator("xpath=..")  # its scrolling frame
+            card = table.locator("xpath=ancestor::section[contains(@class, 'card')][1]")
+            box, frame = shown.bounding_box(), card.bounding_box()
+            assert box["x"] + box["width"] <= frame["x"] + frame["width"] + 0.5, name
+            if width >= 1360:  # a desktop screen shows every column without scrolling
+                assert shown.evaluate("e => e.scrollWidth <= e.clientWidth"), name
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()

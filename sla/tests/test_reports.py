@@ -290,6 +290,48 @@ class TestPage:
             [(str(data["t2"].pk), "Acme Ltd", "1380"), (str(data["t3"].pk), "Globex", "90")]
         )
 
+    @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01"])
+    def test_days_outside_the_years_reports_cover_are_refused_before_any_output(self, manager, day):
+        query = f"?period=custom&first={day}&last={day}"
+
+        page = manager.get("/reports/sla/" + query)
+        download = manager.get("/reports/sla/breaches.csv" + query)
+
+        assert page.status_code == download.status_code == 400
+        message = "Choose days from 1 January 2000 to 31 December 2099."
+        assert message in page.text
+        assert not download.streaming
+        assert download.text == message
+
+    def test_a_failure_while_streaming_leaves_a_visibly_broken_file(
+        self, data, manager, monkeypatch
+    ):
+        from sla import views
+
+        real_row = views._csv_row
+        written = []
+
+        def fail_on_the_second(record):
+            if written:
+                raise RuntimeError("connection lost")
+            written.append(record)
+            return real_row(record)
+
+        monkeypatch.setattr(views, "_csv_row", fail_on_the_second)
+        response = manager.get(self.URL.replace("/reports/sla/", "/reports/sla/breaches.csv"))
+        received: list[str] = []
+
+        def download():
+            received.extend(chunk.decode() for chunk in response.streaming_content)
+
+        with pytest.raises(RuntimeError, match="connection lost"):
+            download()
+
+        rows = list(csv.reader(io.StringIO("".join(received))))
+        assert rows[0][0] == "ticket"
+        assert len(rows) == 3  # the header, one breach, and the notice
+        assert rows[-1] == [views.CSV_INCOMPLETE]
+
     def test_the_landing_page_shows_the_addon_overview(self, data, manager):
         page = manager.get("/reports/").text
 
