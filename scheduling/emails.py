@@ -20,15 +20,15 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import User
-from scheduling.ical import Audience
-from scheduling.invitations import METHODS, invitation_message
+from scheduling.ical import Audience, invitation_method
+from scheduling.invitations import invitation_message
 from scheduling.models import Booking, BookingStatus, CallEmail, CallEmailKind, CallEmailState
 from scheduling.write_lock import sqlite_write_lock
+from vipsupport.mail import render_subject_and_body
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _message(email: CallEmail, now: datetime.datetime) -> EmailMessage | None:
         return None
     audience = Audience.AGENT if email.recipient_id == booking.agent_id else Audience.CUSTOMER
     if email.kind == CallEmailKind.INVITATION:
-        method = METHODS.get(BookingStatus(booking.status))
+        method = invitation_method(booking=booking, audience=audience)
         if method is None:
             return None
         return invitation_message(
@@ -151,10 +151,11 @@ def reminder_message(*, booking: Booking, recipient: User, now: datetime.datetim
             "now": now,
             "url": settings.PORTAL_URL.rstrip("/") + page,
         }
-        subject = render_to_string("scheduling/email/reminder_subject.txt", context)
-        body = render_to_string("scheduling/email/reminder_body.txt", context)
+        subject, body = render_subject_and_body(
+            "scheduling/email/reminder_subject.txt", "scheduling/email/reminder_body.txt", context
+        )
     return EmailMessage(
-        subject=" ".join(subject.split()),
+        subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],

@@ -4,6 +4,13 @@ Every time is written in UTC (`…Z`), so no VTIMEZONE is needed. A booking's UI
 `<booking.uid>@UID_DOMAIN` in every invitation and feed; calendar apps match updates and
 cancellations by it, so `UID_DOMAIN` must never change. Links inside events are absolute, built
 on `settings.PORTAL_URL` (read at call time; the development address when unset).
+
+Each participant's e-mailed copy follows their iTIP role (RFC 5546, `invitation_method`): the
+customer, the ATTENDEE, is invited with REQUEST (asked to reply) and told of a cancellation with
+CANCEL (nothing asked); the agent, the ORGANIZER, is never invited to their own call but given
+it for their calendar with PUBLISH, which carries no ATTENDEE (§3.2.1), with the same UID and
+SEQUENCE, and STATUS:CANCELLED once it is cancelled. Feeds carry no METHOD at all: a snapshot,
+not a scheduling message (RFC 5545 §3.7.2).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ DEFAULT_PORTAL_URL = "http://127.0.0.1:8000"
 class Method(enum.StrEnum):
     """iTIP methods (RFC 5546) the portal sends."""
 
+    PUBLISH = "PUBLISH"
     REQUEST = "REQUEST"
     CANCEL = "CANCEL"
 
@@ -56,9 +64,37 @@ def event_uid(booking: Booking) -> str:
     return f"{booking.uid}@{UID_DOMAIN}"
 
 
-def booking_event(booking: Booking, *, audience: Audience, stamp: datetime.datetime) -> Event:
+# The customer's copy (the ATTENDEE's); completed and no-show calls are over: nothing to send.
+_ATTENDEE_METHODS = {
+    BookingStatus.CONFIRMED: Method.REQUEST,
+    BookingStatus.CANCELLED: Method.CANCEL,
+}
+
+
+def invitation_method(*, booking: Booking, audience: Audience) -> Method | None:
+    """The iTIP method of one side's e-mailed copy of the booking as it stands, or None when
+    nothing is to be sent (the call is over).
+
+    The customer is the ATTENDEE: REQUEST for a new or moved call, CANCEL once it is cancelled.
+    The agent is the ORGANIZER, whom an invitation would ask to answer their own call: PUBLISH,
+    the event for their calendar, whether confirmed or cancelled (STATUS says which).
+    """
+    method = _ATTENDEE_METHODS.get(BookingStatus(booking.status))
+    if method is None or audience is Audience.CUSTOMER:
+        return method
+    return Method.PUBLISH
+
+
+def booking_event(
+    booking: Booking,
+    *,
+    audience: Audience,
+    stamp: datetime.datetime,
+    method: Method | None = None,
+) -> Event:
     """The booking as a VEVENT, texts in the active language; load agent, customer, company,
-    call type and ticket with the booking."""
+    call type and ticket with the booking. `method` is the iTIP method of the message it goes
+    in (None in a feed); it decides what the ATTENDEE is asked."""
     event = Event()
     event.add("uid", event_uid(booking))
     event.add("sequence", booking.sequence)
@@ -68,16 +104,9 @@ def booking_event(booking: Booking, *, audience: Audience, stamp: datetime.datet
     event.add("summary", _summary(booking, audience))
     event.add("description", _description(booking, audience))
     event.add("organizer", _address(booking.agent))
-    attendee = _address(booking.customer)
-    attendee.params.update(
-        {
-            "CUTYPE": "INDIVIDUAL",
-            "ROLE": "REQ-PARTICIPANT",
-            "PARTSTAT": "NEEDS-ACTION",
-            "RSVP": "TRUE",
-        }
-    )
-    event.add("attendee", attendee)
+    # RFC 5546 §3.2.1: a PUBLISHed event "MUST NOT" have attendees.
+    if method is not Method.PUBLISH:
+        event.add("attendee", _attendee(booking, method))
     cancelled = booking.status == BookingStatus.CANCELLED
     # Completed and no-show calls did happen as planned, as far as a calendar is concerned.
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -93,10 +122,19 @@ def invitation_calendar(
     audience: Audience,
     stamp: datetime.datetime,
 ) -> Calendar:
-    """An iMIP object: one booking's event with METHOD REQUEST (new or moved) or CANCEL."""
+    """An iMIP object: one booking's event as `audience` is to receive it now; `method` must
+    be `invitation_method` of the booking and audience (ValueError otherwise)."""
+    expected = invitation_method(booking=booking, audience=audience)
+    if expected is None:
+        raise ValueError(f"A {booking.status} call is not sent to anyone.")
+    if method is not expected:
+        raise ValueError(
+            f"The {audience.value}'s copy of a {booking.status} call is sent as {expected}, "
+            f"not {method}."
+        )
     calendar = _calendar()
     calendar.add("method", method.value)
-    calendar.add_component(booking_event(booking, audience=audience, stamp=stamp))
+    calendar.add_component(booking_event(booking, audience=audience, stamp=stamp, method=method))
     return calendar
 
 
@@ -128,6 +166,19 @@ def _address(user: User) -> vCalAddress:
     address = vCalAddress(f"mailto:{user.email}")
     address.params["CN"] = str(user)
     return address
+
+
+def _attendee(booking: Booking, method: Method | None) -> vCalAddress:
+    """The customer as ATTENDEE: asked to reply in a REQUEST (and shown the same way in feeds);
+    listed in a CANCEL (RFC 5546 §3.2.5 names every attendee of a cancelled event) but asked
+    nothing there: RSVP=FALSE and no participation status to act on."""
+    attendee = _address(booking.customer)
+    attendee.params.update({"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT"})
+    if method is Method.CANCEL:
+        attendee.params["RSVP"] = "FALSE"
+    else:
+        attendee.params.update({"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
+    return attendee
 
 
 def _summary(booking: Booking, audience: Audience) -> str:

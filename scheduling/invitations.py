@@ -2,7 +2,9 @@
 booking, in their own language and time zone, with the event as `text/calendar`.
 
 `scheduling.services` writes one per participant to the outbox (`scheduling.emails`) when a
-booking is created, moved or cancelled; the outbox builds them here when it sends them.
+booking is created, moved or cancelled; the outbox builds them here when it sends them, with
+the iTIP method of that participant's role (`ical.invitation_method`): REQUEST or CANCEL for
+the customer, PUBLISH for the agent, who organizes the call rather than being invited to it.
 """
 
 from __future__ import annotations
@@ -11,17 +13,21 @@ import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 
 from accounts.models import User
 from scheduling import ical
 from scheduling.ical import Audience, Method
 from scheduling.models import Booking, BookingStatus
+from vipsupport.mail import render_subject_and_body
 
-# Completed and no-show calls are over: nothing left to put in anyone's calendar.
-METHODS = {BookingStatus.CONFIRMED: Method.REQUEST, BookingStatus.CANCELLED: Method.CANCEL}
-ATTACHMENT_NAMES = {Method.REQUEST: "invite.ics", Method.CANCEL: "cancel.ics"}
+# The customer is invited (or told of the cancellation); the agent is given the call for their
+# calendar (PUBLISH), and a cancelled call's copy is named for what it is.
+ATTACHMENT_NAMES = {
+    Method.REQUEST: "invite.ics",
+    Method.CANCEL: "cancel.ics",
+    Method.PUBLISH: "call.ics",
+}
 
 
 def invitation_message(
@@ -33,37 +39,48 @@ def invitation_message(
     stamp: datetime.datetime,
 ) -> EmailMultiAlternatives:
     """One side's e-mail: a plain-text summary, the event as the `text/calendar` alternative
-    mail clients act on, and the same event attached as a file."""
+    mail clients act on, and the same event attached as a file; `method` must be
+    `ical.invitation_method` of the booking and audience."""
     with translation.override(recipient.preferred_language), timezone.override(recipient.time_zone):
         calendar = ical.invitation_calendar(
             booking=booking, method=method, audience=audience, stamp=stamp
         )
+        attachment = _attachment_name(booking, method)
         context = {
             "booking": booking,
             "recipient": recipient,
             "for_agent": audience is Audience.AGENT,
-            "change": _change(booking, method),
+            "change": _change(booking),
             "when": _when(booking),
             "url": ical.booking_url(booking, audience),
-            "attachment": ATTACHMENT_NAMES[method],
+            "attachment": attachment,
         }
-        subject = render_to_string("scheduling/email/invitation_subject.txt", context)
-        body = render_to_string("scheduling/email/invitation_body.txt", context)
+        subject, body = render_subject_and_body(
+            "scheduling/email/invitation_subject.txt",
+            "scheduling/email/invitation_body.txt",
+            context,
+        )
     ics = calendar.to_ical().decode()
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+        subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
     )
     message.attach_alternative(ics, f"text/calendar; method={method}")
     # As bytes: a str payload of a non-text part would be encoded as Latin-1, not UTF-8.
-    message.attach(ATTACHMENT_NAMES[method], ics.encode(), "application/ics")
+    message.attach(attachment, ics.encode(), "application/ics")
     return message
 
 
-def _change(booking: Booking, method: Method) -> str:
-    if method is Method.CANCEL:
+def _attachment_name(booking: Booking, method: Method) -> str:
+    if method is Method.PUBLISH and booking.status == BookingStatus.CANCELLED:
+        return ATTACHMENT_NAMES[Method.CANCEL]
+    return ATTACHMENT_NAMES[method]
+
+
+def _change(booking: Booking) -> str:
+    if booking.status == BookingStatus.CANCELLED:
         return "cancelled"
     # Rescheduling is the only announced change of a confirmed call.
     return "moved" if booking.sequence else "booked"

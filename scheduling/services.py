@@ -763,8 +763,9 @@ def _cancel(booking: Booking, *, by: User, message: str, now: datetime.datetime)
 
 
 def _announce(booking: Booking, *, now: datetime.datetime) -> None:
-    """Write this version's invitation (REQUEST or CANCEL) for both sides to the outbox, and
-    have it sent once the write commits (a broker outage leaves it for the minute scan)."""
+    """Write this version's invitation (the customer's REQUEST or CANCEL, the agent's PUBLISH) to
+    the outbox, and have it sent once the write commits (a broker outage leaves it for the minute
+    scan)."""
     emails.call_emails_queue(booking=booking, kind=CallEmailKind.INVITATION, now=now)
     transaction.on_commit(tasks.send_call_emails.delay, robust=True)
 

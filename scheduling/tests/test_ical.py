@@ -82,7 +82,8 @@ class TestInvitation:
     ):
         settings.PORTAL_URL = "https://support.example.com/"
         customer_event = only_event(invitation(booking, audience=Audience.CUSTOMER))
-        agent_event = only_event(invitation(booking, audience=Audience.AGENT))
+        # The agent organizes the call: their copy is published to them, not an invitation.
+        agent_event = only_event(invitation(booking, Method.PUBLISH, audience=Audience.AGENT))
 
         assert str(customer_event["summary"]) == (
             f"{booking.call_type} with {people.agent.get_full_name()}"
@@ -125,6 +126,74 @@ class TestInvitation:
         assert str(cancel["method"]) == "CANCEL"
         assert str(cancelled["status"]) == "CANCELLED"
         assert "I am ill, sorry." in str(cancelled["description"])
+
+
+class TestRoles:
+    """RFC 5546: the customer (ATTENDEE) is invited and told of a cancellation; the agent
+    (ORGANIZER) is given the event for their calendar (PUBLISH), never invited to it."""
+
+    @pytest.mark.parametrize(
+        ("status", "customer", "agent"),
+        [
+            (BookingStatus.CONFIRMED, Method.REQUEST, Method.PUBLISH),
+            (BookingStatus.CANCELLED, Method.CANCEL, Method.PUBLISH),
+            (BookingStatus.COMPLETED, None, None),
+            (BookingStatus.NO_SHOW, None, None),
+        ],
+    )
+    def test_each_side_gets_the_method_of_its_role(self, booking, status, customer, agent):
+        booking.status = status
+
+        assert ical.invitation_method(booking=booking, audience=Audience.CUSTOMER) is customer
+        assert ical.invitation_method(booking=booking, audience=Audience.AGENT) is agent
+
+    def test_a_copy_in_another_method_than_its_roles_is_refused(self, booking, people):
+        with pytest.raises(ValueError, match="agent's copy of a confirmed call is sent as PUBLISH"):
+            invitation(booking, Method.REQUEST, audience=Audience.AGENT)
+        with pytest.raises(ValueError, match="customer's copy of a confirmed call"):
+            invitation(booking, Method.CANCEL)
+        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        with pytest.raises(
+            ValueError, match="customer's copy of a cancelled call is sent as CANCEL"
+        ):
+            invitation(booking, Method.REQUEST)
+        booking.status = BookingStatus.COMPLETED
+        with pytest.raises(ValueError, match="A completed call is not sent to anyone"):
+            invitation(booking, Method.PUBLISH, audience=Audience.AGENT)
+
+    def test_a_cancel_lists_the_customer_but_asks_for_nothing(self, booking, people):
+        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+
+        calendar = invitation(booking, Method.CANCEL)
+        event = only_event(calendar)
+
+        attendee = event["attendee"]
+        assert str(attendee) == f"mailto:{people.customer.email}"
+        assert attendee.params["CN"] == people.customer.get_full_name()
+        assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
+        assert attendee.params["RSVP"] == "FALSE"
+        assert "PARTSTAT" not in attendee.params
+        assert str(event["status"]) == "CANCELLED"
+        assert event.decoded("sequence") == 1
+
+    @pytest.mark.parametrize("cancelled", [False, True], ids=["confirmed", "cancelled"])
+    def test_the_agents_copy_is_published_without_attendees(self, booking, people, cancelled):
+        if cancelled:
+            services.booking_cancel_by_agent(
+                booking=booking, by=people.agent, message="I am ill, sorry.", now=NOW
+            )
+        customer = only_event(invitation(booking, Method.CANCEL if cancelled else Method.REQUEST))
+
+        calendar = invitation(booking, Method.PUBLISH, audience=Audience.AGENT)
+        event = only_event(calendar)
+
+        assert str(calendar["method"]) == "PUBLISH"
+        assert str(event["organizer"]) == f"mailto:{people.agent.email}"
+        assert "attendee" not in event
+        assert "ATTENDEE" not in calendar.to_ical().decode()
+        assert str(event["uid"]) == str(customer["uid"])
+        assert event.decoded("sequence") == customer.decoded("sequence") == int(cancelled)
+        assert str(event["status"]) == ("CANCELLED" if cancelled else "CONFIRMED")
 
 
 class TestFeed:

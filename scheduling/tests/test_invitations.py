@@ -61,7 +61,7 @@ def event_of(message):
 
 
 class TestWholeChain:
-    def test_booking_a_call_e_mails_a_request_to_the_customer_and_the_agent(
+    def test_booking_a_call_e_mails_a_request_to_the_customer_and_the_event_to_the_agent(
         self, people, eager_tasks, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
@@ -70,21 +70,28 @@ class TestWholeChain:
         assert len(mail.outbox) == 2
         sent = by_recipient(mail.outbox)
         assert set(sent) == {people.customer.email, people.agent.email}
+        # The customer (ATTENDEE) is invited; the agent (ORGANIZER) is given the event (PUBLISH).
+        methods = {people.customer.email: "REQUEST", people.agent.email: "PUBLISH"}
+        attachments = {people.customer.email: "invite.ics", people.agent.email: "call.ics"}
         for message in mail.outbox:
+            method = methods[message.to[0]]
             mimetype, calendar = calendar_part(message)
-            assert mimetype == "text/calendar; method=REQUEST"
-            assert str(calendar["method"]) == "REQUEST"
+            assert mimetype == f"text/calendar; method={method}"
+            assert str(calendar["method"]) == method
             [event] = calendar.walk("VEVENT")
             assert str(event["uid"]) == f"{booking.uid}@{ical.UID_DOMAIN}"
             assert event.decoded("dtstart") == datetime.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
             assert str(event["organizer"]) == f"mailto:{people.agent.email}"
-            assert str(event["attendee"]) == f"mailto:{people.customer.email}"
-            assert event["attendee"].params["RSVP"] == "TRUE"
+            if method == "REQUEST":
+                assert str(event["attendee"]) == f"mailto:{people.customer.email}"
+                assert event["attendee"].params["RSVP"] == "TRUE"
+            else:  # RFC 5546 §3.2.1: a published event has no attendees
+                assert "attendee" not in event
             [(filename, content, attachment_type)] = message.attachments
-            assert (filename, attachment_type) == ("invite.ics", "application/ics")
-            assert Calendar.from_ical(content)["method"] == "REQUEST"
+            assert (filename, attachment_type) == (attachments[message.to[0]], "application/ics")
+            assert Calendar.from_ical(content)["method"] == method
             raw = message.message().as_string()
-            assert 'Content-Type: text/calendar; method="REQUEST"; charset="utf-8"' in raw
+            assert f'Content-Type: text/calendar; method="{method}"; charset="utf-8"' in raw
             assert message.from_email == "VIP Support <support@localhost>"
         customer_mail = sent[people.customer.email]
         assert customer_mail.subject.startswith("[VIP Support] Call booked: Support")
@@ -124,9 +131,11 @@ class TestWholeChain:
             assert "Wed 2 Dec 2026, 14:00–14:30 (Europe/Berlin)" in message.body
 
         for message in cancelled:
+            # The customer's copy cancels the invitation; the agent's published event is updated.
+            method = "CANCEL" if message.to[0] == people.customer.email else "PUBLISH"
             mimetype, calendar = calendar_part(message)
-            assert mimetype == "text/calendar; method=CANCEL"
-            assert str(calendar["method"]) == "CANCEL"
+            assert mimetype == f"text/calendar; method={method}"
+            assert str(calendar["method"]) == method
             assert str(event_of(message)["status"]) == "CANCELLED"
             assert message.attachments[0][0] == "cancel.ics"
             assert "Call cancelled" in message.subject
