@@ -10,7 +10,9 @@ setting `BUSY_FEEDS_ALLOW_PRIVATE_HOSTS` is true (tests serve feeds from 127.0.0
 connection is refused when the host resolves to anything but a public address (loopback,
 private, link-local, shared, reserved, multicast). The check runs on the addresses the socket
 actually connects to, for the first request and every redirect, so DNS tricks do not get past it.
-Environment proxies are not used for the same reason.
+IPv6 addresses that carry an IPv4 address for translation or tunnelling (IPv4-mapped and
+-compatible, NAT64, 6to4, Teredo) are judged by the IPv4 address they lead to
+(`address_allowed`). Environment proxies are not used for the same reason.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from scheduling.models import BusyFeed
+from vipsupport.ids import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +203,10 @@ def _read(url: str, *, timeout: float, deadline: _Deadline) -> tuple[bytes, str 
     )
     try:
         with _opener(deadline).open(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
+            # Only ASCII digits are a length ("²", "12abc", "-1" are not): without one, the body
+            # is read up to the limit, like one sent without a length.
+            declared = parse_int(response.headers.get("Content-Length", "").strip(), minimum=0)
+            if declared is not None and declared > limit:
                 raise _too_big(limit)
             chunks: list[bytes] = []
             size = 0
@@ -315,11 +320,49 @@ def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
     return opener
 
 
-def _allowed(address: str) -> bool:
+# RFC 6052: the NAT64 well-known prefix (the IPv4 address is the last 32 bits) and the
+# local-use prefix of RFC 8215, whose embedding depends on a prefix length chosen by the network.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+# RFC 4291 §2.5.5.1: IPv4-compatible addresses, `::a.b.c.d` (`::` and `::1` excepted).
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def address_allowed(address: str) -> bool:
+    """Whether a feed may be fetched from this IP address (a scope `%zone` is ignored): a
+    public unicast address, and for an IPv6 address that leads to IPv4 addresses (mapped,
+    compatible, NAT64, 6to4, Teredo) every one of those public as well.
+
+    An IPv4 address inside IPv6 (`[64:ff9b::7f00:1]`, `[2002:7f00:1::1]`, `[::7f00:1]`)
+    reaches that IPv4 host wherever the network translates or tunnels it, so it is judged as
+    that address: 6to4 and NAT64 addresses of public hosts stay allowed whatever Python thinks
+    of their prefixes. A NAT64 local-use address is refused outright: where its IPv4 address
+    sits depends on a prefix length the network chose.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _public(ip)
+    if ip in _NAT64_LOCAL_USE:
+        return False
+    if ip.ipv4_mapped is not None:
+        return _public(ip.ipv4_mapped)
+    if ip in _NAT64_WELL_KNOWN or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return _public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        return _public(ip.sixtofour)
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        # Both are reached over IPv4 (the client at its NAT's address). The prefix itself lies
+        # in 2001::/23, which is not globally reachable, so today this refuses every Teredo
+        # address; the IPv4 check stays should Python's table ever say otherwise.
+        return _public(server) and _public(client) and _public(ip)
+    return _public(ip)
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally reachable unicast: not private, loopback, link-local, shared, reserved,
+    unspecified or multicast."""
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
 def _guarded_create_connection(
@@ -330,7 +373,7 @@ def _guarded_create_connection(
         return socket.create_connection(address, timeout, source_address)
     host, port = address
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    public = [info for info in infos if _allowed(str(info[4][0]))]
+    public = [info for info in infos if address_allowed(str(info[4][0]))]
     if not public:
         raise _HostRefused(f"{host} resolves only to non-public addresses")
     last_error: OSError | None = None

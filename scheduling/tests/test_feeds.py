@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import ipaddress
 import socket
 import threading
 import time
@@ -94,6 +95,7 @@ class Route:
     delay: float = 0.0
     location: str = ""
     send_length: bool = True
+    length: str | None = None  # a Content-Length to send instead of the body's true length
     trickle: float = 0.0  # pause after each byte of the body (and of the headers, if told)
     trickle_headers: bool = False
 
@@ -129,7 +131,9 @@ class FeedServer:
                 self.send_header("Content-Type", route.content_type)
                 if route.location:
                     self.send_header("Location", route.location)
-                if route.send_length:
+                if route.length is not None:
+                    self.send_header("Content-Length", route.length)
+                elif route.send_length:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if route.trickle:
@@ -318,6 +322,35 @@ def test_a_feed_over_the_size_limit_is_refused(server, agent, monkeypatch, send_
     assert_failed_and_kept(feed, "larger than 97.7\xa0KB")
 
 
+@pytest.mark.parametrize(
+    "length",
+    ["²", "12abc", " 1²3 ", "-1", "9" * 5000],
+    ids=["superscript-two", "digits-then-letters", "mixed", "negative", "too-many-digits"],
+)
+def test_a_malformed_content_length_is_read_as_no_length(server, agent, length):
+    """ "²" is a digit to `str.isdigit` but not to `int`; 5000 digits are more than `int`
+    reads. Either way the feed is read to its end (within the size limit), not crashed on."""
+    feed = url_feed(agent, server.serve("/feed.ics", length=length))
+
+    assert feeds.busy_feed_refresh(feed_id=feed.pk) is True
+
+    feed.refresh_from_db()
+    assert (feed.last_good_ics, feed.last_error) == (GOOD_FEED, "")
+
+
+@pytest.mark.parametrize("length", ["²", "12abc"], ids=["superscript-two", "digits-then-letters"])
+def test_a_malformed_content_length_does_not_lift_the_size_limit(
+    server, agent, monkeypatch, length
+):
+    feed = first_good_copy(server, agent)
+    monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 100_000)
+    padding = "X-PADDING:" + "x" * 60 + "\r\n"
+    big = GOOD_FEED.replace("END:VCALENDAR", padding * 2000 + "END:VCALENDAR")
+    server.routes["/feed.ics"] = Route(body=big, length=length)
+
+    assert_failed_and_kept(feed, "larger than 97.7\xa0KB")
+
+
 def test_a_server_slower_than_the_timeout_is_given_up_on(server, agent, monkeypatch):
     feed = first_good_copy(server, agent)
     monkeypatch.setattr(feeds, "FETCH_TIMEOUT_SECONDS", 0.3)
@@ -404,7 +437,18 @@ def test_a_stored_url_with_another_scheme_is_not_fetched(agent):
 
 @pytest.mark.parametrize(
     "host",
-    ["127.0.0.1", "localhost", "[::1]", "[::ffff:127.0.0.1]", "10.1.2.3", "169.254.169.254"],
+    [
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "10.1.2.3",
+        "169.254.169.254",
+        # 127.0.0.1 through NAT64, 6to4 and as an IPv4-compatible address
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::1]",
+        "[::7f00:1]",
+    ],
 )
 def test_private_hosts_are_refused_unless_the_setting_allows_them(server, agent, settings, host):
     settings.BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = False
@@ -420,6 +464,99 @@ def test_private_hosts_are_refused_unless_the_setting_allows_them(server, agent,
     if host == "127.0.0.1":
         settings.BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = True
         assert feeds.busy_feed_refresh(feed_id=feed.pk) is True
+
+
+def test_a_name_resolving_to_a_private_address_in_ipv6_clothing_is_refused(
+    server, agent, settings, monkeypatch
+):
+    """Every address a name resolves to is judged, whatever IPv6 form DNS gives it."""
+    settings.BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = False
+    port = server.httpd.server_port
+    resolved = ["64:ff9b::a9fe:a9fe", "2002:a01:203::1", "::c0a8:101", "::ffff:127.0.0.1"]
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        assert host == "calendar.example"
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))
+            for address in resolved
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    feed = url_feed(agent, f"http://calendar.example:{port}/feed.ics")
+
+    assert feeds.busy_feed_refresh(feed_id=feed.pk) is False
+    feed.refresh_from_db()
+    assert "private network" in feed.last_error
+    assert server.requests == []
+
+
+# Teredo addresses: the server's IPv4 address in bits 32-63, the client's in the last 32 bits
+# (inverted); Teredo's prefix itself is in 2001::/23, which is not globally reachable.
+TEREDO_CLIENT_10_1_2_3 = "2001:0:808:808::f5fe:fdfc"
+TEREDO_SERVER_10_1_2_3 = "2001:0:a01:203::f7f7:f7f7"
+TEREDO_PUBLIC = "2001:0:808:808::f7f7:f7f7"
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        # The report: 127.0.0.1 through NAT64, 6to4 and IPv4-compatible.
+        ("64:ff9b::7f00:1", False),
+        ("2002:7f00:1::1", False),
+        ("::7f00:1", False),
+        # Private, link-local, loopback and unspecified IPv4, plain and in every IPv6 form.
+        *[
+            (form.format(ipv4=ipv4, hex=hex6to4), False)
+            for ipv4, hex6to4 in [
+                ("10.1.2.3", "a01:203"),
+                ("192.168.1.1", "c0a8:101"),
+                ("169.254.169.254", "a9fe:a9fe"),
+                ("127.1.2.3", "7f01:203"),
+                ("0.0.0.0", "0:0"),  # noqa: S104 (an address to refuse, nothing binds to it)
+            ]
+            for form in ("{ipv4}", "::ffff:{ipv4}", "::{ipv4}", "64:ff9b::{ipv4}", "2002:{hex}::1")
+        ],
+        ("127.0.0.1", False),
+        ("::ffff:127.0.0.1", False),
+        ("100.64.0.1", False),  # shared address space (carrier-grade NAT)
+        ("64:ff9b::6440:1", False),
+        # NAT64 local-use prefix (RFC 8215): refused whatever it carries.
+        ("64:ff9b:1::808:808", False),
+        ("64:ff9b:1:808:8:800::", False),
+        # Teredo: refused with a private server or client, and with public ones for its prefix.
+        (TEREDO_CLIENT_10_1_2_3, False),
+        (TEREDO_SERVER_10_1_2_3, False),
+        (TEREDO_PUBLIC, False),
+        # IPv6 of its own that is not public.
+        ("::", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fe80::1%eth0", False),
+        ("fd12:3456::1", False),
+        ("ff02::1", False),
+        ("224.0.0.1", False),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated (RFC 2765): reserved space
+        ("2001:db8::1", False),
+        # Public hosts, plain or behind a translation prefix, stay allowed.
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("2002:0808:0808::1", True),
+        ("64:ff9b::808:808", True),
+        ("::ffff:8.8.8.8", True),
+        ("::8.8.8.8", True),
+        ("2a00:1450:4001:80b::200e", True),
+    ],
+)
+def test_which_addresses_a_feed_may_be_fetched_from(address, allowed):
+    assert feeds.address_allowed(address) is allowed
+
+
+def test_the_teredo_rows_carry_the_addresses_they_claim():
+    server = ipaddress.IPv4Address("8.8.8.8")
+    private = ipaddress.IPv4Address("10.1.2.3")
+    assert ipaddress.IPv6Address(TEREDO_CLIENT_10_1_2_3).teredo == (server, private)
+    assert ipaddress.IPv6Address(TEREDO_SERVER_10_1_2_3).teredo == (private, server)
+    assert ipaddress.IPv6Address(TEREDO_PUBLIC).teredo == (server, server)
 
 
 # ---------------------------------------------------------------------------- all feeds
