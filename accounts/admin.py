@@ -49,10 +49,11 @@ class PlanSubscriptionInline(ReadOnlyInline):
     fields = readonly_fields = ("plan", "started_on", "ended_on")
 
 
-class AddOnSubscriptionInline(admin.TabularInline[AddOnSubscription, Company]):
+class AddOnSubscriptionInline(ReadOnlyInline):
+    """Shown on the company; added and ended on the add-on subscription pages (services)."""
+
     model = AddOnSubscription
-    extra = 0
-    fields = ["addon", "monthly_price", "currency", "starts_on", "ends_on"]
+    fields = readonly_fields = ("addon", "monthly_price", "currency", "starts_on", "ends_on")
 
 
 class DedicatedAssignmentInline(ReadOnlyInline):
@@ -199,11 +200,54 @@ class PlanSubscriptionAdmin(HistoryAdmin, admin.ModelAdmin[PlanSubscription]):
 
 @admin.register(AddOnSubscription)
 class AddOnSubscriptionAdmin(admin.ModelAdmin[AddOnSubscription]):
+    """Add-ons are subscribed and ended through the services, so their rules hold here too:
+    the price is the add-on's, and ending the dedicated agent closes the company's assignments.
+    """
+
     list_display = ["company", "addon", "monthly_price", "currency", "starts_on", "ends_on"]
     list_filter = ["addon", "ends_on"]
     search_fields = ["company__name"]
     autocomplete_fields = ["company"]
     list_select_related = ["company", "addon"]
+
+    def get_fields(self, request: HttpRequest, obj: AddOnSubscription | None = None) -> Any:
+        if obj is None:
+            return ["company", "addon", "starts_on"]
+        return ["company", "addon", "monthly_price", "currency", "starts_on", "ends_on"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return []
+        readonly = ["company", "addon", "monthly_price", "currency", "starts_on"]
+        # An ended add-on stays ended: a new period is a new subscription.
+        return [*readonly, "ends_on"] if obj.ends_on is not None else readonly
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: AddOnSubscription | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "ends_on" in form.base_fields:
+            form.base_fields["ends_on"].required = True
+        return form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: AddOnSubscription, form: Any, change: bool
+    ) -> None:
+        if change:
+            services.addon_end(subscription=obj, ends_on=form.cleaned_data["ends_on"])
+            return
+        created = services.addon_subscribe(
+            company=obj.company, addon=obj.addon, starts_on=obj.starts_on
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
 
 
 @admin.register(DedicatedAssignment)

@@ -121,3 +121,64 @@ def test_adding_the_addon_in_the_admin_to_a_lower_plan_shows_the_rule(admin_clie
 
     assert response.status_code == 200
     assert "only available on All-inclusive; Globex is on Standard" in response.text
+
+
+def test_ending_the_addon_in_the_admin_closes_the_dedicated_assignments(admin_client, populated):
+    from accounts.models import AddOnSubscription
+
+    subscription = AddOnSubscription.objects.get(company=populated)
+    url = reverse("admin:accounts_addonsubscription_change", args=[subscription.pk])
+    assert admin_client.get(url).status_code == 200
+
+    response = admin_client.post(url, {"ends_on": "2026-11-30"})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    subscription.refresh_from_db()
+    assert str(subscription.ends_on) == "2026-11-30"
+    assert not DedicatedAssignment.objects.filter(company=populated, valid_to__isnull=True)
+
+
+def test_an_addon_added_in_the_admin_goes_through_the_service_at_the_addons_price(admin_client):
+    from accounts.models import AddOnSubscription
+    from accounts.tests.factories import all_inclusive
+
+    company = CompanyFactory(name="Initech", plan=all_inclusive())
+    addon = dedicated_addon()
+
+    response = admin_client.post(
+        reverse("admin:accounts_addonsubscription_add"),
+        {"company": company.pk, "addon": addon.pk, "starts_on": "2026-12-01"},
+    )
+
+    assert response.status_code == 302
+    subscription = AddOnSubscription.objects.get(company=company)
+    assert (subscription.monthly_price, subscription.currency) == (
+        addon.monthly_price,
+        addon.currency,
+    )
+
+
+def test_the_admin_refuses_an_addon_the_plan_does_not_offer_with_a_message(admin_client):
+    from accounts.models import AddOnSubscription
+
+    company = CompanyFactory(name="Globex", plan=standard())
+
+    response = admin_client.post(
+        reverse("admin:accounts_addonsubscription_add"),
+        {"company": company.pk, "addon": dedicated_addon().pk, "starts_on": "2026-12-01"},
+    )
+
+    assert response.status_code == 200
+    assert "only available on" in response.text
+    assert not AddOnSubscription.objects.filter(company=company).exists()
+
+
+def test_add_on_history_cannot_be_deleted_or_edited_on_the_company_page(admin_client, populated):
+    from accounts.models import AddOnSubscription
+
+    subscription = AddOnSubscription.objects.get(company=populated)
+    delete = reverse("admin:accounts_addonsubscription_delete", args=[subscription.pk])
+
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    page = admin_client.get(reverse("admin:accounts_company_change", args=[populated.pk])).text
+    assert 'name="addon_subscriptions-0-ends_on"' not in page

@@ -148,3 +148,25 @@ def test_home_query_count_is_constant(client_for, acme, django_assert_max_num_qu
 
     with django_assert_max_num_queries(12):
         assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Europe/Berlin", "Pacific/Kiritimati"])
+def test_on_the_day_the_addon_starts_every_zone_sees_it(client_for, zone):
+    """Add-on days are the support desk's (Berlin) days, whatever the viewer's zone."""
+    from accounts.tests.factories import all_inclusive
+
+    company = CompanyFactory(name="Initech", plan=all_inclusive())
+    services.addon_subscribe(company=company, starts_on=datetime.date(2026, 12, 7))
+    services.company_assign_agents(
+        company=company,
+        dedicated=AgentFactory(first_name="Ivan", last_name="Kolev"),
+        now=datetime.datetime(2026, 12, 6, 23, 0, tzinfo=datetime.UTC),  # 00:00 in Berlin
+    )
+    customer = CustomerFactory(company=company, time_zone=zone)
+
+    # Monday 7 December 00:30 in Berlin: still Sunday the 6th in Etc/GMT+12 (UTC-12).
+    with time_machine.travel(datetime.datetime(2026, 12, 6, 23, 30, tzinfo=datetime.UTC)):
+        page = home(client_for, customer)
+
+    assert 'data-testid="agent-card"' in page
+    assert 'data-testid="addon-offer"' not in page
