@@ -334,6 +334,20 @@ class TestSlots:
         assert (berlin(2, 11, 30), people.backup.pk) in wednesday
         assert (berlin(2, 12), people.agent.pk) in wednesday
 
+    def test_late_in_the_week_the_page_opens_on_the_first_week_with_a_free_time(
+        self, customer_client
+    ):
+        with time_machine.travel(berlin(6, 12), tick=False):  # Sunday noon
+            response = customer_client.get(SLOTS)
+            chosen = customer_client.get(SLOTS, {"week": "2026-11-30"})
+
+        assert response.context["week"].param == "2026-12-07"
+        assert min(starts(response)).date() == datetime.date(2026, 12, 7)
+        # Back to the week that is over, where nothing is free, stays possible.
+        assert response.context["previous_url"] == f"{SLOTS}?week=2026-11-30"
+        assert chosen.context["week"].param == "2026-11-30"
+        assert not starts(chosen)
+
     def test_week_links_stay_within_now_and_the_horizon(self, customer_client):
         this_week = customer_client.get(SLOTS)
         assert this_week.context["previous_url"] == ""

@@ -43,6 +43,7 @@ from scheduling.services import SlotTaken
 from scheduling.weeks import Week
 from tickets.models import OPEN_STATUSES, Ticket
 from tickets.views import HtmxHttpRequest
+from vipsupport.zones import current_zone
 
 customer_only = role_required(Role.CUSTOMER)
 
@@ -158,7 +159,7 @@ def _offered_slots(
 
 def _bookable_weeks(call_type: CallType, now: datetime.datetime) -> tuple[Week, Week]:
     """The customer's current week and the week of the last bookable moment."""
-    zone = timezone.get_current_timezone()
+    zone = current_zone()
     first = Week.containing(timezone.localdate(now), zone)
     last = Week.containing(timezone.localdate(now + call_type.horizon), zone)
     return first, last
@@ -172,7 +173,8 @@ def _week_context(
     page_url: str,
     booking: Booking | None = None,
 ) -> dict[str, Any]:
-    """The week the page shows (`?week=`, within now..horizon) and its free times by day."""
+    """The week the page shows (`?week=` within now..horizon; by default the first week with a
+    free time) and its free times by day."""
     first, last = _bookable_weeks(call_type, now)
     default_day = timezone.localdate(booking.starts_at) if booking else first.monday
     week_notice = ""
@@ -192,10 +194,17 @@ def _week_context(
     offered = _offered_slots(
         company=_company(request), call_type=call_type, week=week, now=now, booking=booking
     )
+    if "week" not in request.GET and booking is None:
+        # Late in the week every time may have passed: open on the first week with one.
+        while not offered and week.monday < last.monday:
+            week = week.next
+            offered = _offered_slots(
+                company=_company(request), call_type=call_type, week=week, now=now, booking=None
+            )
     by_start = {slot.start: slot for slot in offered}
     by_day = slots.slots_by_local_day(
         [slots.Slot(slot.start, slot.end) for slot in offered],
-        timezone.get_current_timezone_name(),
+        current_zone().key,
     )
     days = [(day, [by_start[slot.start] for slot in by_day.get(day, [])]) for day in week.days]
     return {
@@ -332,7 +341,7 @@ def _confirm_context(
     schedule = selectors.agent_schedule_find(agent=agent) if agent is not None else None
     slots_url = reverse("scheduling:slots", args=[call_type.code])
     if start is not None:
-        week = Week.containing(timezone.localdate(start), timezone.get_current_timezone())
+        week = Week.containing(timezone.localdate(start), current_zone())
         slots_url = _week_url(slots_url, week)
     return {
         "call_type": call_type,
@@ -341,6 +350,7 @@ def _confirm_context(
         "end": start + call_type.duration if start is not None else None,
         "agent": agent,
         "agent_zone": schedule.time_zone if schedule else SUPPORT_DESK_ZONE,
+        "viewer_zone": current_zone().key,
         "standing_in": agent is not None and agents.stands_in(agent),
         "dedicated": agents.dedicated,
         "nearest": _as_slots(nearest or [], call_type.duration, agent) if agent else [],
