@@ -9,4 +9,7 @@ urlpatterns = [
     path("accounts/welcome/", views.after_login, name="after-login"),
     path("profile/", views.profile, name="profile"),
     path("i18n/language/", views.switch_language, name="switch-language"),
+    # Django's reset form behind the e-mail limits; it must come before django.contrib.auth.urls
+    # in vipsupport/urls.py, which serves an unlimited one at the same address.
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password-reset"),
 ]

@@ -1,17 +1,25 @@
-"""The portal's front door: where each role lands, the customer home and the language switch."""
+"""The portal's front door: where each role lands, the customer home, the language switch and
+the brute-force answers (the lockout page, the throttled password-reset form)."""
 
+from typing import Any
+
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from accounts import selectors, services
+from accounts import selectors, services, throttle
 from accounts.forms import ProfileForm, form_add_service_errors
 from accounts.models import Language, Role, User
 
@@ -93,3 +101,46 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and language in Language.values:
         services.user_set_language(user=request.user, language=language)
     return response
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """The login page again, saying why it refuses (axes' AXES_LOCKOUT_CALLABLE), with HTTP 429.
+
+    Reads only the request: axes' async middleware passes its other arguments shifted.
+    """
+    minutes = int(get_cool_off(request).total_seconds() // 60)
+    message = ngettext(
+        "Too many failed sign-ins for this account from your address. Try again in "
+        "%(minutes)s minute, or ask an administrator to unlock it.",
+        "Too many failed sign-ins for this account from your address. Try again in "
+        "%(minutes)s minutes, or ask an administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    context = {
+        "form": AuthenticationForm(request, initial={"username": request.POST.get("username")}),
+        "lockout_message": message,
+        "next": next_url,
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, sending at most a few e-mails per address and per client an hour.
+
+    Over a limit it sends nothing but answers exactly as when it sends (the "check your e-mail"
+    page), so the form still does not tell whether an account exists.
+    """
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        if throttle.password_reset_email_allowed(
+            email=form.cleaned_data["email"], client=throttle.client_address(self.request)
+        ):
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())

@@ -3,8 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Before Django's auth URLs: accounts' own password-reset view (rate limited) must win.
     path("", include("accounts.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tickets.urls")),
     path("", include("sla.urls")),
     path("", include("scheduling.urls")),
