@@ -1,5 +1,6 @@
 """Settings shared by every environment; the environment-specific modules extend these."""
 
+import datetime
 from pathlib import Path
 
 import django_stubs_ext
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     "accounts",
     "tickets",
     "sla",
@@ -33,6 +35,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from the app: production's collected, hashed and compressed files.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -42,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so the lockout page it answers with is rendered in the visitor's language.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vipsupport.urls"
@@ -61,6 +67,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # E-mail subjects and plain-text bodies: text, not HTML, so nothing is entity-escaped.
+        # Only `vipsupport.mail.render_plain_text` uses it; pages render with the engine above.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 WSGI_APPLICATION = "vipsupport.wsgi.application"
@@ -71,6 +86,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out username + client address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -80,6 +100,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accounts:after-login"
 LOGOUT_REDIRECT_URL = "login"
+
+# Brute-force protection (django-axes): 10 failed sign-ins for one e-mail from one client address
+# lock that pair for 15 minutes (each further try restarts them); attempts are rows in the
+# database, so admins see and delete them in the Django admin (Axes → Access attempts).
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_USERNAME_FORM_FIELD = "username"  # what LoginView's AuthenticationForm posts: the e-mail
+# The e-mail as the login compares it (lower-cased), so changing its case is not a fresh budget.
+AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
+# REMOTE_ADDR, the same client address the password-reset limits use (see accounts.throttle).
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+# The login page again, with the reason, in the visitor's language (HTTP 429).
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("bg", _("Bulgarian"))]
@@ -92,7 +128,7 @@ DEFAULT_USER_TIME_ZONE = "Europe/Berlin"
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
 

@@ -7,10 +7,23 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
-# JIT compilation costs more than it saves on the reports' short, index-driven queries, and the
-# reports' percentile sorts of a month of targets (~20 MB at 1M tickets) must not spill to disk.
-DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off -c work_mem=32MB"}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),  # e.g. ?sslmode=require in DATABASE_URL
+    # JIT compilation costs more than it saves on the reports' short, index-driven queries, and
+    # the reports' percentile sorts of a month of targets (~20 MB at 1M tickets) must not spill.
+    "options": "-c jit=off -c work_mem=32MB",
+    # How this portal's connections show in pg_stat_activity.
+    "application_name": env("DATABASE_APPLICATION_NAME", default="vipsupport"),
+    # One connection pool per process. Under ASGI each request runs its sync view in a thread of
+    # its own, so persistent per-thread connections (CONN_MAX_AGE) grow with the concurrent
+    # requests until PostgreSQL refuses clients; the pool caps them and requests wait their turn.
+    "pool": {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),  # seconds to wait for one
+    },
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool instead
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {
@@ -34,5 +47,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

@@ -24,3 +24,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The suite collects no static files: WhiteNoise finds them in the apps (as in development)
+# instead of warning on every request that the collected directory is missing.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
