@@ -332,10 +332,13 @@ FROM started
 
 _TICKETS_SQL = """
 INSERT INTO tickets_ticket (
-    id, company_id, requester_id, subject, description, severity, status, channel, assignee_id,
-    tier, created_at, updated_at, sla_clock_started_at, sla_due_at, sla_warn_at
+    id, company_id, requester_id, subject, description, description_html, severity, status,
+    channel, assignee_id, tier, created_at, updated_at, sla_clock_started_at, sla_due_at,
+    sla_warn_at
 )
-SELECT i, company_id, requester_id, subject, subject || '. ' || %(description)s, severity,
+-- The subjects and the description are plain words: their rendering is one paragraph.
+SELECT i, company_id, requester_id, subject, subject || '. ' || %(description)s,
+    '<p>' || subject || '. ' || %(description)s || '</p>' || chr(10), severity,
     status, channel, assignee_id, tier, created_at, GREATEST(started_at, created_at), created_at,
     CASE WHEN active THEN due_at END, CASE WHEN active THEN warn_at END
 FROM bench_rows ORDER BY i
@@ -561,7 +564,7 @@ SELECT id, source,
     CASE source WHEN 'customer' THEN requester_id WHEN 'agent' THEN assignee_id END,
     CASE source WHEN 'customer' THEN 'The customer asked for a senior engineer.'
                 WHEN 'agent' THEN 'Needs tier-2 knowledge of the product.'
-                ELSE 'First response target breached.' END,
+                ELSE '' END,  -- the SLA engine's reason is its source, named at display
     LEAST(%(now)s, created_at + (600 + h / 1000 %% 172800) * interval '1 second')
 FROM (
     SELECT t.*, abs(hashint8(t.id + 1000003)) AS h,
