@@ -123,6 +123,9 @@ def render_markdown(text: str) -> SafeString:
     html = _LINK_UP_TO_LT.sub(r'<a href="\1">\2</a>&lt;\3', html)
     html = html.replace("%EE%80%80", "%3C").replace(_LT, "&lt;")
     html = _IMAGE.sub(_image_as_link, html)
+    # Line breaks between tags mean nothing on the page (every user "<" and ">" is an entity by
+    # now, and a soft break is a <br>); without them the sanitiser has a third fewer nodes.
+    html = html.replace(">\n<", "><")
     for old, new in _HEADINGS:
         html = html.replace(old, new)
     return mark_safe(_cleaner.clean(html))  # noqa: S308 (sanitised by nh3 just here)

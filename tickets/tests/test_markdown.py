@@ -171,8 +171,8 @@ def test_code_blocks_render_with_their_text_escaped() -> None:
 def test_lists_render() -> None:
     html = render_markdown("Steps:\n\n1. Log in\n2. Open the inbox\n\n- one\n- two")
 
-    assert "<ol>\n<li>Log in</li>\n<li>Open the inbox</li>\n</ol>" in html
-    assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in html
+    assert "<ol><li>Log in</li><li>Open the inbox</li></ol>" in html
+    assert "<ul><li>one</li><li>two</li></ul>" in html
 
 
 def test_ordered_list_keeps_its_start_number() -> None:
