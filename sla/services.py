@@ -166,7 +166,7 @@ def _open_follow_up(
     )
 
 
-def _ticket_policy(ticket: Ticket) -> SlaPolicy:
+def _policy_opened_under(ticket: Ticket) -> SlaPolicy:
     """The policy the ticket opened under; a later plan change does not move its goalposts."""
     first = ticket.sla_targets.select_related("policy__calendar").order_by("pk").first()
     return first.policy if first is not None else policy_for_ticket(ticket=ticket)
@@ -176,7 +176,7 @@ def sla_staff_replied(*, ticket: Ticket, at: datetime.datetime) -> None:
     """A staff public reply answers every waiting target and starts the next follow-up."""
     for target in _unanswered(ticket):
         _answer(target, at)
-    _open_follow_up(ticket, policy=_ticket_policy(ticket), at=at)
+    _open_follow_up(ticket, policy=_policy_opened_under(ticket), at=at)
 
 
 def _stop(targets: list[SlaTarget], at: datetime.datetime) -> None:
@@ -224,7 +224,7 @@ def sla_status_changed(*, ticket: Ticket, previous_status: str, at: datetime.dat
     elif was_active and not is_active:
         _stop(_running(ticket, TargetKind.FOLLOW_UP), at)
     elif is_active and not was_active:
-        policy = _ticket_policy(ticket)
+        policy = _policy_opened_under(ticket)
         if _first_response_given(ticket):
             # A staff reply that reopens the ticket has already started the follow-up.
             if not _running(ticket, TargetKind.FOLLOW_UP):
@@ -259,7 +259,7 @@ def _follow_up_start(ticket: Ticket) -> datetime.datetime:
 
 def sla_severity_changed(*, ticket: Ticket, at: datetime.datetime) -> None:
     """Running targets take the new severity's targets from their own start; breaches stay."""
-    policy = _ticket_policy(ticket)
+    policy = _policy_opened_under(ticket)
     rule = _policy_target(policy, ticket.severity)
     running = _running(ticket, TargetKind.FIRST_RESPONSE, TargetKind.FOLLOW_UP)
     for target in running:

@@ -221,6 +221,8 @@ def attachments_add(
         ticket_id, uploaded_at = ticket.pk, ticket.created_at
     else:
         raise TypeError("attachments_add needs the message or, for the description, the ticket.")
+    if not files:
+        return []
     checked = _files_check(files)
     if not checked:
         return []

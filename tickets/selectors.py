@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import DedicatedContact, company_active_addon, company_dedicated_contact
 from tickets.models import Attachment, Notification, Ticket, TicketMessage, Visibility
+
+
+def tickets_of_company(
+    *, company_id: int, statuses: Iterable[str], severity: int | None = None, query: str = ""
+) -> QuerySet[Ticket]:
+    """A customer company's tickets in some statuses, newest first; `query` searches subjects,
+    descriptions and public replies (never internal notes)."""
+    tickets = Ticket.objects.filter(company_id=company_id, status__in=list(statuses))
+    if severity is not None:
+        tickets = tickets.filter(severity=severity)
+    if query:
+        in_messages = TicketMessage.objects.filter(
+            ticket=OuterRef("pk"), visibility=Visibility.PUBLIC, body__icontains=query
+        )
+        tickets = tickets.filter(
+            Q(subject__icontains=query) | Q(description__icontains=query) | Exists(in_messages)
+        )
+    return tickets.select_related("requester").order_by("-created_at", "-pk")
 
 
 def notifications_unread_count(*, user: User) -> int:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Tier, User
 from accounts.selectors import company_active_addon
+from tickets.attachments import attachments_add
 from tickets.markdown import render_markdown
 from tickets.models import (
     OPEN_STATUSES,
@@ -75,9 +77,11 @@ def ticket_create(
     channel: Channel = Channel.WEB,
     created_by: User | None = None,
     cc: Iterable[User] = (),
+    files: Sequence[UploadedFile] = (),
     at: datetime.datetime | None = None,
 ) -> Ticket:
-    """Open a ticket for a customer; staff may file it for them (e-mail, phone, voicemail)."""
+    """Open a ticket for a customer, with files on its description; staff may file it for them
+    (e-mail, phone, voicemail)."""
     if requester.company_id is None:
         raise ValidationError({"requester": _("Only customers can be the requester of a ticket.")})
     at = at or timezone.now()
@@ -99,6 +103,7 @@ def ticket_create(
         raise ValidationError({"cc": _("Only colleagues from your own company can be copied.")})
     if colleagues:
         ticket.cc.set(colleagues)
+    attachments_add(ticket=ticket, files=files)
     _event(
         ticket=ticket,
         kind=EventKind.CREATED,
@@ -132,9 +137,11 @@ def ticket_reply(
     author: User,
     body: str,
     new_status: Status | None = None,
+    files: Sequence[UploadedFile] = (),
     at: datetime.datetime | None = None,
 ) -> TicketMessage:
-    """Add a public reply; a staff reply answers the customer, a customer reply reopens."""
+    """Add a public reply with its files; a staff reply answers the customer, a customer reply
+    reopens."""
     body = _require_text(body, "body", _("Write a reply before sending it."))
     at = at or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -155,6 +162,7 @@ def ticket_reply(
     message.full_clean()
     message.body_html = render_markdown(message.body)  # once, after validation
     message.save()
+    attachments_add(message=message, files=files)
     _event(ticket=ticket, kind=EventKind.REPLIED, actor=author, at=at, message=message.pk)
     if is_staff_member(author):
         if ticket.assignee_id is None and author.has_agent_profile:
@@ -189,9 +197,15 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_add_note(
-    *, ticket: Ticket, author: User, body: str, at: datetime.datetime | None = None
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    at: datetime.datetime | None = None,
 ) -> TicketMessage:
-    """Add an internal note; customers never see it and it never counts as a response."""
+    """Add an internal note with its files; customers never see it and it never counts as a
+    response."""
     if not is_staff_member(author):
         raise ValidationError(_("Only staff can add internal notes."))
     body = _require_text(body, "body", _("Write the note before saving it."))
@@ -206,6 +220,7 @@ def ticket_add_note(
     message.full_clean()
     message.body_html = render_markdown(message.body)  # once, after validation
     message.save()
+    attachments_add(message=message, files=files)
     _event(ticket=ticket, kind=EventKind.NOTE, actor=author, at=at, message=message.pk)
     return message
 

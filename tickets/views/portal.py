@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,17 +14,14 @@ from accounts.forms import form_add_service_errors
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from tickets import services
-from tickets.attachments import attachments_add
 from tickets.forms import ReasonForm, ReplyForm, TicketForm
 from tickets.models import (
     EscalationSource,
     Severity,
     Status,
     Ticket,
-    TicketMessage,
-    Visibility,
 )
-from tickets.selectors import ticket_thread
+from tickets.selectors import ticket_thread, tickets_of_company
 from tickets.severity import SEVERITY_HELP
 from vipsupport.ids import parse_int
 
@@ -59,21 +54,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "open")
     if tab not in TABS:
         tab = "open"
-    tickets: QuerySet[Ticket] = Ticket.objects.filter(
-        company_id=_company_id(request), status__in=TABS[tab]
-    ).select_related("requester")
     severity = parse_int(request.GET.get("severity"), minimum=1, maximum=5)
-    if severity is not None:
-        tickets = tickets.filter(severity=severity)
     query = request.GET.get("q", "").strip()[:200]
-    if query:
-        in_messages = TicketMessage.objects.filter(
-            ticket=OuterRef("pk"), visibility=Visibility.PUBLIC, body__icontains=query
-        )
-        tickets = tickets.filter(
-            Q(subject__icontains=query) | Q(description__icontains=query) | Exists(in_messages)
-        )
-    page = Paginator(tickets.order_by("-created_at", "-pk"), 25).get_page(request.GET.get("page"))
+    tickets = tickets_of_company(
+        company_id=_company_id(request), statuses=TABS[tab], severity=severity, query=query
+    )
+    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
     return render(
         request,
         "tickets/portal/list.html",
@@ -101,15 +87,14 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     form = _new_ticket_form(request, request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                ticket = services.ticket_create(
-                    requester=customer,
-                    subject=form.cleaned_data["subject"],
-                    description=form.cleaned_data["description"],
-                    severity=form.cleaned_data["severity"],
-                    cc=list(form.cleaned_data["cc"]),
-                )
-                attachments_add(ticket=ticket, message=None, files=form.cleaned_data["attachments"])
+            ticket = services.ticket_create(
+                requester=customer,
+                subject=form.cleaned_data["subject"],
+                description=form.cleaned_data["description"],
+                severity=form.cleaned_data["severity"],
+                cc=list(form.cleaned_data["cc"]),
+                files=form.cleaned_data["attachments"],
+            )
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
@@ -157,13 +142,12 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                message = services.ticket_reply(
-                    ticket=ticket, author=_customer(request), body=form.cleaned_data["body"]
-                )
-                attachments_add(
-                    ticket=ticket, message=message, files=form.cleaned_data["attachments"]
-                )
+            services.ticket_reply(
+                ticket=ticket,
+                author=_customer(request),
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+            )
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:

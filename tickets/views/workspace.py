@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +19,6 @@ from accounts.models import Role, User
 from accounts.permissions import STAFF_ROLES, role_required
 from accounts.selectors import agent_choices
 from tickets import services
-from tickets.attachments import attachments_add
 from tickets.forms import (
     AssignForm,
     NoteForm,
@@ -132,7 +130,7 @@ def ticket_work(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_workspace(request, _ticket(pk))
 
 
-def _act(
+def _submit(
     request: HttpRequest,
     pk: int,
     *,
@@ -145,8 +143,7 @@ def _act(
     ticket = _ticket(pk)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                action(ticket, form.cleaned_data)
+            action(ticket, form.cleaned_data)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
@@ -163,27 +160,30 @@ def work_reply(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("internal"):
         note_form = NoteForm(request.POST, request.FILES)
 
-        def add_note(ticket: Ticket, data: dict[str, Any]) -> None:
-            note = services.ticket_add_note(ticket=ticket, author=user, body=str(data["body"]))
-            attachments_add(ticket=ticket, message=note, files=data["attachments"])
-
-        return _act(
-            request, pk, form=note_form, name="note_form", action=add_note, done=_("Note added.")
+        return _submit(
+            request,
+            pk,
+            form=note_form,
+            name="note_form",
+            action=lambda ticket, data: services.ticket_add_note(
+                ticket=ticket, author=user, body=str(data["body"]), files=data["attachments"]
+            ),
+            done=_("Note added."),
         )
 
     reply_form = StaffReplyForm(request.POST, request.FILES)
 
     def reply(ticket: Ticket, data: dict[str, Any]) -> None:
         then = data.get("then")
-        message = services.ticket_reply(
+        services.ticket_reply(
             ticket=ticket,
             author=user,
             body=str(data["body"]),
             new_status=Status(then) if then else None,
+            files=data["attachments"],
         )
-        attachments_add(ticket=ticket, message=message, files=data["attachments"])
 
-    return _act(
+    return _submit(
         request, pk, form=reply_form, name="reply_form", action=reply, done=_("Reply sent.")
     )
 
@@ -192,7 +192,7 @@ def work_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def work_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
-    return _act(
+    return _submit(
         request,
         pk,
         form=StatusForm(request.POST),
@@ -208,7 +208,7 @@ def work_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def work_severity(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
-    return _act(
+    return _submit(
         request,
         pk,
         form=SeverityForm(request.POST),
@@ -231,7 +231,7 @@ def work_assign(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST.copy()
     if data.get("assignee") == "me":
         data["assignee"] = str(user.pk)
-    return _act(
+    return _submit(
         request,
         pk,
         form=AssignForm(data, agents=agents),
@@ -247,7 +247,7 @@ def work_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def work_escalate(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
-    return _act(
+    return _submit(
         request,
         pk,
         form=ReasonForm(request.POST),
