@@ -47,12 +47,12 @@ test: $(VENV)/.dev translations
 
 ## bench: the speed figures, one `bench: <name> <value> <unit>` line each.
 bench: $(VENV)/.dev
-	$(BIN)/python -m sla.bench_business_time
-	$(BIN)/python -m sla.bench_scan
-	$(BIN)/python -m tickets.bench_queue
-	$(BIN)/python -m scheduling.bench_slots
-	$(BIN)/python -m sla.bench_report
-	$(BIN)/python -m tickets.bench_markdown
+	$(BIN)/python -m bench.business_time
+	$(BIN)/python -m bench.scan
+	$(BIN)/python -m bench.queue
+	$(BIN)/python -m bench.slots
+	$(BIN)/python -m bench.report
+	$(BIN)/python -m bench.markdown
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

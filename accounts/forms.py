@@ -4,7 +4,6 @@ decide."""
 import zoneinfo
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -46,12 +45,3 @@ class ProfileForm(forms.Form):
         choices=_zone_choices,
         help_text=_("Every time in the portal and in e-mails is shown in this zone."),
     )
-
-
-def form_add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form, next to the field it names when it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

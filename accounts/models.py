@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from typing import TYPE_CHECKING, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -15,26 +14,16 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from desk.defaults import DESK_ZONE
+from desk.models import validate_time_zone
+
 if TYPE_CHECKING:
     from django_stubs_ext.db.models.manager import RelatedManager
 
 
-def validate_time_zone(value: str) -> None:
-    """Reject names that are not IANA time zones."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(
-            _("%(zone)s is not a known time zone (use a name such as Europe/Berlin)."),
-            code="unknown_time_zone",
-            params={"zone": value},
-        ) from error
-
-
 def default_time_zone() -> str:
-    from django.conf import settings
-
-    return str(settings.DEFAULT_USER_TIME_ZONE)
+    """A new user's zone until they choose one: a new installation's desk zone."""
+    return DESK_ZONE
 
 
 class Language(models.TextChoices):

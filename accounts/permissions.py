@@ -30,3 +30,7 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
 
 STAFF_ROLES = (Role.AGENT, Role.SENIOR, Role.MANAGER, Role.ADMIN)
+# Agents, seniors, managers and admins: everyone who works the desk.
+staff_only = role_required(*STAFF_ROLES)
+# Members of a customer company.
+customer_only = role_required(Role.CUSTOMER)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from django.db.models import Sum
-from django.utils import timezone
 
 from accounts.models import (
     AddOn,
@@ -20,30 +17,7 @@ from accounts.models import (
     Plan,
     User,
 )
-from sla.business_time import BusinessCalendar
-
-# The seed's dedicated channels: Monday to Friday, 09:00-17:00 CET (Berlin time, so CEST in summer).
-SUPPORT_DESK_ZONE = "Europe/Berlin"
-SUPPORT_DESK_OPENS = datetime.time(9, 0)
-SUPPORT_DESK_CLOSES = datetime.time(17, 0)
-SUPPORT_DESK_WEEKDAYS = range(5)
-
-
-def desk_date(moment: datetime.datetime | None = None) -> datetime.date:
-    """The support desk's calendar day at `moment` (now by default).
-
-    Plans, add-ons and assignments run by the desk's days, so whether a company holds the
-    add-on never depends on the zone of whoever is looking.
-    """
-    return (moment or timezone.now()).astimezone(ZoneInfo(SUPPORT_DESK_ZONE)).date()
-
-
-@lru_cache(maxsize=1)
-def support_desk_calendar() -> BusinessCalendar:
-    return BusinessCalendar(
-        SUPPORT_DESK_ZONE,
-        {day: [(SUPPORT_DESK_OPENS, SUPPORT_DESK_CLOSES)] for day in SUPPORT_DESK_WEEKDAYS},
-    )
+from desk.selectors import desk_date
 
 
 def company_current_plan(*, company: Company) -> Plan | None:
@@ -104,39 +78,6 @@ def company_dedicated_contact(
         profile = dedicated.agent.agent_profile
         return DedicatedContact(dedicated.agent, AssignmentRole.DEDICATED, None, profile.away_until)
     return None
-
-
-@dataclass(frozen=True)
-class ContactHours:
-    """The desk's hours this week as instants, and whether the desk is open at `at`."""
-
-    first_open: datetime.datetime
-    first_close: datetime.datetime
-    last_open: datetime.datetime
-    open_now: bool
-    back_at: datetime.datetime | None
-
-    @property
-    def closes_next_day(self) -> bool:
-        zone = timezone.get_current_timezone()
-        return self.first_close.astimezone(zone).date() != self.first_open.astimezone(zone).date()
-
-
-def support_desk_hours(*, at: datetime.datetime) -> ContactHours:
-    """The desk's opening hours in the week of `at` and its state at `at` (DST-exact)."""
-    calendar = support_desk_calendar()
-    zone = ZoneInfo(SUPPORT_DESK_ZONE)
-    local_day = at.astimezone(zone).date()
-    monday = local_day - datetime.timedelta(days=local_day.weekday())
-    last_day = monday + datetime.timedelta(days=max(SUPPORT_DESK_WEEKDAYS))
-    open_now = calendar.is_open(at)
-    return ContactHours(
-        first_open=datetime.datetime.combine(monday, SUPPORT_DESK_OPENS, zone),
-        first_close=datetime.datetime.combine(monday, SUPPORT_DESK_CLOSES, zone),
-        last_open=datetime.datetime.combine(last_day, SUPPORT_DESK_OPENS, zone),
-        open_now=open_now,
-        back_at=None if open_now else calendar.next_opening(at),
-    )
 
 
 @dataclass(frozen=True)

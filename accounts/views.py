@@ -20,8 +20,11 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, services, throttle
-from accounts.forms import ProfileForm, form_add_service_errors
+from accounts.forms import ProfileForm
 from accounts.models import Language, Role, User
+from desk.selectors import desk_hours
+from vipsupport.forms import form_add_service_errors
+from vipsupport.zones import current_zone
 
 LANDING_PAGES = {
     Role.CUSTOMER: "accounts:home",
@@ -56,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "plan": selectors.company_current_plan(company=company),
         "addon": addon,
         "contact": selectors.company_dedicated_contact(company=company, at=now) if addon else None,
-        "hours": selectors.support_desk_hours(at=now),
+        "hours": desk_hours(at=now, zone=current_zone()),
         "offer": offer,
     }
     return render(request, "accounts/home.html", context)

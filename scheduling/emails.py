@@ -1,141 +1,103 @@
-"""The e-mails about calls (iMIP invitations and reminders), through an outbox in the database.
+"""The e-mails about calls (iMIP invitations and reminders), written to the project's outbox.
 
-Whoever decides an e-mail (a booking service, the reminder scan) writes one `CallEmail` row per
-recipient in its own transaction; `call_emails_send_pending` sends them afterwards, one row at a
-time claimed with `SELECT … FOR UPDATE SKIP LOCKED` (the Healthchecks "process one" step). So:
+Whoever decides an e-mail (a booking service, the reminder scan) renders it here, for each
+participant in their language and zone, and writes it with `outbox.services.email_queue` in its
+own transaction; the outbox sends it, retries it alone and never sends it twice. Whether it is
+still true is decided when it is written, not when it goes out:
 
-- a broker outage loses nothing: the row waits for the next run (on commit, and the minute scan);
-- each recipient's e-mail succeeds or is retried on its own (with back-off, `MAX_ATTEMPTS`), so a
-  refused address never makes the other participant's e-mail go out twice;
-- an e-mail that is no longer true when its turn comes is dropped, not sent: an invitation a
-  newer version of the booking superseded, a reminder of a call that moved, was cancelled,
-  started, or (the 24-hour one) is less than an hour away.
+- each booking has one topic per kind (`call_email_topic`); a new version of the booking (moved,
+  cancelled), a finished call and a deleted booking drop what is pending (`call_emails_drop`);
+- a reminder carries the moment it stops being true: the 24-hour one an hour before the call
+  (`DAY_REMINDER_CUTOFF`, the 1-hour one takes over), the 1-hour one at its start.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
+import enum
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import User
+from outbox.models import Email
+from outbox.services import email_queue, emails_drop
 from scheduling.ical import Audience, invitation_method
 from scheduling.invitations import invitation_message
-from scheduling.models import Booking, BookingStatus, CallEmail, CallEmailKind, CallEmailState
-from scheduling.write_lock import sqlite_write_lock
+from scheduling.models import Booking
 from vipsupport.mail import render_subject_and_body
 
-logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 6
-BATCH_LIMIT = 500  # per run; the next run carries on
 # The 24-hour reminder is not sent once less than this remains: the 1-hour one takes over.
 DAY_REMINDER_CUTOFF = datetime.timedelta(hours=1)
 
 
+class CallEmailKind(enum.StrEnum):
+    INVITATION = "invitation"
+    DAY_REMINDER = "day_reminder"
+    HOUR_REMINDER = "hour_reminder"
+
+
+def call_email_topic_prefix(*, booking_id: int) -> str:
+    """What every outbox topic of one booking starts with, e.g. `booking:7:`."""
+    return f"booking:{booking_id}:"
+
+
+def call_email_topic(*, booking_id: int, kind: CallEmailKind) -> str:
+    """The outbox topic of one booking's e-mails of one kind, e.g. `booking:7:invitation`."""
+    return f"{call_email_topic_prefix(booking_id=booking_id)}{kind}"
+
+
+def call_email_topics(*, booking_id: int) -> list[str]:
+    """Every outbox topic of one booking."""
+    return [call_email_topic(booking_id=booking_id, kind=kind) for kind in CallEmailKind]
+
+
 def call_emails_queue(
-    *, booking: Booking, kind: CallEmailKind, now: datetime.datetime
-) -> list[CallEmail]:
-    """Write this version of the booking's e-mail of `kind` for the customer and the agent, due
-    at `now` (call inside the deciding transaction). A new invitation drops unsent older ones."""
+    *,
+    booking: Booking,
+    kind: CallEmailKind,
+    now: datetime.datetime,
+    recipients: Sequence[User] | None = None,
+) -> list[Email]:
+    """Write this version of the booking's e-mail of `kind` to the outbox for the customer and
+    the agent (or `recipients`), rendered at `now`; call inside the deciding transaction."""
+    expires_at = _expiry(booking, kind)
+    rows: list[Email] = []
+    for recipient in (booking.customer, booking.agent) if recipients is None else recipients:
+        message = call_email_message(booking=booking, kind=kind, recipient=recipient, now=now)
+        if message is not None:
+            rows += email_queue(
+                message=message,
+                now=now,
+                topic=call_email_topic(booking_id=booking.pk, kind=kind),
+                expires_at=expires_at,
+            )
+    return rows
+
+
+def call_emails_drop(*, booking_id: int, now: datetime.datetime) -> int:
+    """Drop the booking's pending invitation and reminders (a newer version, the end of the call
+    or its deletion made them untrue); returns how many."""
+    return emails_drop(topics=call_email_topics(booking_id=booking_id), now=now)
+
+
+def call_email_message(
+    *, booking: Booking, kind: CallEmailKind, recipient: User, now: datetime.datetime
+) -> EmailMessage | None:
+    """One participant's e-mail of `kind` about the booking as it stands at `now`, or None when
+    there is nothing to send them (an invitation of a call that is over)."""
+    audience = Audience.AGENT if recipient.pk == booking.agent_id else Audience.CUSTOMER
     if kind == CallEmailKind.INVITATION:
-        CallEmail.objects.filter(
-            booking=booking, kind=kind, state=CallEmailState.PENDING, sequence__lt=booking.sequence
-        ).update(state=CallEmailState.SKIPPED, done_at=now)
-    rows = [
-        CallEmail(
-            booking=booking,
-            recipient_id=recipient_id,
-            kind=kind,
-            sequence=booking.sequence,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for recipient_id in (booking.customer_id, booking.agent_id)
-    ]
-    return CallEmail.objects.bulk_create(rows, ignore_conflicts=True)
-
-
-def call_emails_send_pending(*, now: datetime.datetime | None = None) -> int:
-    """Send the e-mails that are due (up to `BATCH_LIMIT`); returns how many went out."""
-    sent = 0
-    for _ in range(BATCH_LIMIT):
-        email = call_email_send_one(now=now)
-        if email is None:
-            break
-        sent += email.state == CallEmailState.SENT
-    return sent
-
-
-@transaction.atomic
-def call_email_send_one(*, now: datetime.datetime | None = None) -> CallEmail | None:
-    """Claim the oldest due e-mail and send it, drop it, or schedule its retry; None if none."""
-    now = now or timezone.now()
-    sqlite_write_lock()  # SQLite has no SKIP LOCKED: two workers must not claim one e-mail
-    email = (
-        CallEmail.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related(
-            "recipient",
-            "booking__agent",
-            "booking__customer",
-            "booking__company",
-            "booking__call_type",
-            "booking__ticket",
-            "booking__cancelled_by",
-        )
-        .filter(state=CallEmailState.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .first()
-    )
-    if email is None:
-        return None
-    message = _message(email, now)
-    if message is None:
-        email.state = CallEmailState.SKIPPED
-        email.done_at = now
-    else:
-        try:
-            with get_connection() as connection:
-                connection.send_messages([message])
-        except Exception as error:  # SMTP down, an address refused: retried, the rest go on
-            logger.warning("Call e-mail %s failed", email.pk, exc_info=True)
-            email.attempts += 1
-            email.last_error = str(error)[:1000]
-            if email.attempts >= MAX_ATTEMPTS:
-                email.state = CallEmailState.FAILED
-                email.done_at = now
-            else:
-                email.next_attempt_at = now + datetime.timedelta(minutes=2**email.attempts)
-        else:
-            email.state = CallEmailState.SENT
-            email.done_at = now
-    email.save(update_fields=["state", "attempts", "last_error", "next_attempt_at", "done_at"])
-    return email
-
-
-def _message(email: CallEmail, now: datetime.datetime) -> EmailMessage | None:
-    """The e-mail as it should go out now, or None when it is no longer true."""
-    booking = email.booking
-    if booking.sequence != email.sequence:  # moved or cancelled since: a newer e-mail says so
-        return None
-    audience = Audience.AGENT if email.recipient_id == booking.agent_id else Audience.CUSTOMER
-    if email.kind == CallEmailKind.INVITATION:
         method = invitation_method(booking=booking, audience=audience)
         if method is None:
             return None
         return invitation_message(
-            booking=booking, method=method, recipient=email.recipient, audience=audience, stamp=now
+            booking=booking, method=method, recipient=recipient, audience=audience, stamp=now
         )
-    if booking.status != BookingStatus.CONFIRMED or booking.starts_at <= now:
-        return None
-    if email.kind == CallEmailKind.DAY_REMINDER and booking.starts_at - now < DAY_REMINDER_CUTOFF:
-        return None
-    return reminder_message(booking=booking, recipient=email.recipient, now=now)
+    return reminder_message(booking=booking, recipient=recipient, now=now)
 
 
 def reminder_message(*, booking: Booking, recipient: User, now: datetime.datetime) -> EmailMessage:
@@ -160,3 +122,12 @@ def reminder_message(*, booking: Booking, recipient: User, now: datetime.datetim
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
     )
+
+
+def _expiry(booking: Booking, kind: CallEmailKind) -> datetime.datetime | None:
+    """When an e-mail of `kind` stops being true: a late reminder is worse than none."""
+    if kind == CallEmailKind.DAY_REMINDER:
+        return booking.starts_at - DAY_REMINDER_CUTOFF
+    if kind == CallEmailKind.HOUR_REMINDER:
+        return booking.starts_at
+    return None  # an invitation (or cancellation) is true until a newer version drops it

@@ -1,16 +1,26 @@
-"""Forms of the customer's booking pages: they parse input; the booking services make the rules."""
+"""Every form of the scheduling pages: they parse input; the services make the rules.
+
+The customer's booking pages, the agent's call page and the agent's availability page.
+"""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from scheduling.models import BookingStatus
+from scheduling.services import availability
 from tickets.models import Ticket
 from vipsupport.fields import IdChoiceField
 
@@ -99,10 +109,143 @@ class RescheduleForm(forms.Form):
     start = InstantField()
 
 
-class CancelForm(forms.Form):
+class CustomerCancelForm(forms.Form):
+    """The customer cancels their own call, with an optional word to the agent."""
+
     message = forms.CharField(
         label=_("Message to your agent (optional)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         required=False,
     )
+
+
+# ---------------------------------------------------------------------------- the agent's call
+
+
+class NotesForm(forms.Form):
+    agent_notes = forms.CharField(
+        label=_("Your notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Only you and the managers see them."),
+    )
+
+
+class AgentCancelForm(forms.Form):
+    """The agent (or a manager) cancels a call, telling the customer why."""
+
+    # Not required here: the service says what is missing, in its own words.
+    cancel_message = forms.CharField(
+        label=_("Message to the customer"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
+class MarkForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            (BookingStatus.COMPLETED.value, BookingStatus.COMPLETED.label),
+            (BookingStatus.NO_SHOW.value, BookingStatus.NO_SHOW.label),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------- availability
+
+_DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class ZonedDateTimeField(forms.DateTimeField):
+    """A wall-clock date and time read in a given zone (the agent's schedule's), not the
+    request's; times that do not exist or occur twice there are refused."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_DATETIME_LOCAL)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo("UTC")
+
+    def to_python(self, value: Any) -> Any:
+        with timezone.override(self.zone):
+            return super().to_python(value)
+
+
+def _when_field(label: Promise, required: Promise) -> ZonedDateTimeField:
+    return ZonedDateTimeField(
+        label=label,
+        error_messages={
+            "required": required,
+            "invalid": _("Enter a date and time, e.g. 2026-12-24 09:00."),
+        },
+    )
+
+
+class TimeOffForm(forms.Form):
+    starts_at = _when_field(_("From"), _("Say when your time off starts."))
+    ends_at = _when_field(_("Until"), _("Say when your time off ends."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional; customers do not see it."),
+    )
+
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
+        kwargs["prefix"] = "off"
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].zone = zone  # type: ignore[attr-defined]
+
+
+class FeedUrlForm(forms.Form):
+    url = forms.CharField(
+        label=_("Calendar address"),
+        max_length=2000,
+        help_text=_(
+            "The secret iCalendar address of your calendar (https:// or webcal://); it is "
+            "read every 15 minutes."
+        ),
+        error_messages={"required": _("Give the calendar's address.")},
+        widget=forms.URLInput(attrs={"placeholder": "https://…/basic.ics"}),
+    )
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["prefix"] = "url"
+        super().__init__(*args, **kwargs)
+
+
+class FeedUploadForm(forms.Form):
+    uploaded_ics = forms.FileField(
+        label=_(".ics file"),
+        help_text=_("A calendar exported as iCalendar (.ics); it is not updated."),
+        error_messages={
+            "required": _("Choose an .ics file to upload."),
+            "empty": _("The file is empty."),
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+    )
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["prefix"] = "upload"
+        super().__init__(*args, **kwargs)
+
+    def clean_uploaded_ics(self) -> str:
+        """The file's text; the service checks that it is a calendar."""
+        upload = self.cleaned_data["uploaded_ics"]
+        limit = availability.MAX_BUSY_FEED_UPLOAD_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                gettext("The file is larger than %(size)s.") % {"size": filesizeformat(limit)}
+            )
+        try:
+            return str(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError as error:
+            raise ValidationError(
+                gettext("This is not an iCalendar (.ics) file: it is not UTF-8 text.")
+            ) from error

@@ -1,10 +1,10 @@
 """iMIP invitations (RFC 6047): the e-mail that tells one participant about a version of a
 booking, in their own language and time zone, with the event as `text/calendar`.
 
-`scheduling.services` writes one per participant to the outbox (`scheduling.emails`) when a
-booking is created, moved or cancelled; the outbox builds them here when it sends them, with
-the iTIP method of that participant's role (`ical.invitation_method`): REQUEST or CANCEL for
-the customer, PUBLISH for the agent, who organizes the call rather than being invited to it.
+`scheduling.services.bookings` writes one per participant to the outbox (`scheduling.emails`
+renders them here) when a booking is created, moved or cancelled, with the iTIP method of that
+participant's role (`ical.invitation_method`): REQUEST or CANCEL for the customer, PUBLISH for
+the agent, who organizes the call rather than being invited to it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 No double booking: on PostgreSQL the exclusion constraint `BOOKING_NO_OVERLAP` (added by migration
 0002, PostgreSQL only, so the SQLite default still migrates) forbids two confirmed bookings of one
 agent whose `blocked_from`/`blocked_until` ranges (the call widened by its buffers) overlap; on
-SQLite `scheduling.services` re-checks inside a write-locked transaction.
+SQLite `scheduling.services.bookings` re-checks inside a write-locked transaction.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import validate_time_zone
-from accounts.selectors import SUPPORT_DESK_ZONE
+from desk.defaults import DESK_ZONE
+from desk.models import WeeklyInterval, validate_time_zone
 
 if TYPE_CHECKING:
     from django_stubs_ext.db.models.manager import RelatedManager
@@ -31,16 +31,6 @@ if TYPE_CHECKING:
 # The PostgreSQL exclusion constraint's name; the booking services recognise its violation by it.
 BOOKING_NO_OVERLAP = "booking_agent_no_overlap"
 DEFAULT_MAX_CALLS_PER_DAY = 4
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
 
 
 def _overlapping(intervals: list[tuple[datetime.time, datetime.time]]) -> bool:
@@ -60,7 +50,7 @@ class AgentSchedule(models.Model):
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
-        default=SUPPORT_DESK_ZONE,
+        default=DESK_ZONE,  # agent_schedule_get_or_create gives a new schedule the live desk zone
         validators=[validate_time_zone],
         help_text=_("The zone the weekly hours and date overrides are in."),
     )
@@ -88,7 +78,7 @@ class AgentSchedule(models.Model):
             raise ValidationError({"agent": _("Only agents have a schedule for calls.")})
 
 
-class WeeklyHours(models.Model):
+class WeeklyHours(WeeklyInterval):
     """One working interval on a weekday, in the schedule's zone; a day may have several."""
 
     schedule = models.ForeignKey(
@@ -97,9 +87,6 @@ class WeeklyHours(models.Model):
         on_delete=models.CASCADE,
         related_name="weekly_hours",
     )
-    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
-    opens = models.TimeField(_("opens"))
-    closes = models.TimeField(_("closes"))
 
     class Meta:
         ordering = ["schedule", "weekday", "opens"]
@@ -115,9 +102,6 @@ class WeeklyHours(models.Model):
                 fields=["schedule", "weekday", "opens"], name="weekly_hours_unique_start"
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
     def clean(self) -> None:
         super().clean()
@@ -553,64 +537,3 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
-
-
-class CallEmailKind(models.TextChoices):
-    INVITATION = "invitation", _("Invitation")
-    DAY_REMINDER = "day_reminder", _("24-hour reminder")
-    HOUR_REMINDER = "hour_reminder", _("1-hour reminder")
-
-
-class CallEmailState(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    SKIPPED = "skipped", _("No longer needed")
-    FAILED = "failed", _("Failed")
-
-
-class CallEmail(models.Model):
-    """One e-mail about a call to one participant: written in the transaction that decides it,
-    sent afterwards (and retried) by `scheduling.emails`, so a broker or SMTP outage loses none
-    and a failure for one recipient never repeats the other's."""
-
-    booking = models.ForeignKey(
-        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="emails"
-    )
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recipient"),
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    kind = models.CharField(_("kind"), max_length=16, choices=CallEmailKind.choices)
-    sequence = models.PositiveIntegerField(
-        _("sequence"), help_text=_("The version of the booking this e-mail is about.")
-    )
-    state = models.CharField(
-        _("state"), max_length=8, choices=CallEmailState.choices, default=CallEmailState.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt at"))
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"), editable=False)
-    done_at = models.DateTimeField(_("sent or dropped at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-        verbose_name = _("call e-mail")
-        verbose_name_plural = _("call e-mails")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["booking", "recipient", "kind", "sequence"], name="call_email_once"
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(state="pending"),
-                name="call_email_pending",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.recipient} · {self.get_state_display()}"

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
-from django.utils.module_loading import import_string
 
 from accounts.models import AssignmentRole, Company, DedicatedAssignment, User
-from accounts.selectors import (
-    SUPPORT_DESK_CLOSES,
-    SUPPORT_DESK_OPENS,
-    SUPPORT_DESK_WEEKDAYS,
-    SUPPORT_DESK_ZONE,
-)
-from scheduling import feeds, slots
+from desk.selectors import desk_holidays, desk_weekly_hours, desk_zone
+from scheduling import slots
+from scheduling.busy import Span, feed_busy_spans
 from scheduling.models import (
     DEFAULT_MAX_CALLS_PER_DAY,
     AgentSchedule,
@@ -35,43 +24,10 @@ from scheduling.models import (
     WeeklyHours,
 )
 
-logger = logging.getLogger(__name__)
-
 UTC = datetime.UTC
 Hours = tuple[tuple[datetime.time, datetime.time], ...]
-Span = tuple[datetime.datetime, datetime.datetime]
-# Feeds' busy spans are cached per UTC day for this long a window (the booking horizon and more).
-_CACHED_WINDOW = datetime.timedelta(days=64)
-_CACHED_FOR = 60 * 60 * 24
 # Loaded around the asked window so whole local days (and buffers reaching over midnight) are in.
 _MARGIN = datetime.timedelta(days=2)
-
-# Feeds are read on every calendar load, so the work one feed may cause is bounded: the events
-# counted in a window, and the steps dateutil takes expanding recurrences. It walks each rule
-# from its DTSTART on, however long ago that is, before it reaches the window.
-MAX_FEED_OCCURRENCES = 5_000
-MAX_FEED_RECURRENCE_STEPS = 200_000
-_RULE_PERIODS = {
-    "SECONDLY": datetime.timedelta(seconds=1),
-    "MINUTELY": datetime.timedelta(minutes=1),
-    "HOURLY": datetime.timedelta(hours=1),
-    "DAILY": datetime.timedelta(days=1),
-    "WEEKLY": datetime.timedelta(weeks=1),
-    "MONTHLY": datetime.timedelta(days=28),
-    "YEARLY": datetime.timedelta(days=365),
-}
-# A YEARLY or MONTHLY step sifts through the days of a year or a month (measured: about 8 and
-# 2 times a daily step); BYHOUR, BYMINUTE and BYSECOND multiply the times tried in each step.
-_STEP_WEIGHTS = {"YEARLY": 8, "MONTHLY": 2}
-_FINER_PARTS = {
-    "HOURLY": ("BYMINUTE", "BYSECOND"),
-    "MINUTELY": ("BYSECOND",),
-    "SECONDLY": (),
-}
-
-DEFAULT_WEEKLY_HOURS: dict[int, Hours] = {
-    day: ((SUPPORT_DESK_OPENS, SUPPORT_DESK_CLOSES),) for day in SUPPORT_DESK_WEEKDAYS
-}
 
 
 @dataclass(frozen=True)
@@ -126,12 +82,12 @@ def agent_calendar(
     `scheduling.slots.free_slots`. Calls marked completed or no-show still count toward the
     day's limit; only cancelled ones give their time back.
 
-    An agent without a schedule works the support desk's hours (Mon-Fri 09:00-17:00 Berlin).
-    The support calendar's holidays (`settings.SCHEDULING_HOLIDAYS`) are closed unless a date
-    override gives them hours; a date override without hours closes a date.
+    An agent without a schedule works the support desk's hours, in its zone. The desk's holidays
+    are closed unless a date override gives them hours; a date override without hours closes a
+    date.
     """
     low, high = start - _MARGIN, end + _MARGIN
-    holidays = support_holidays(start=low.date(), end=high.date() + datetime.timedelta(days=1))
+    holidays = desk_holidays(start=low.date(), end=high.date() + datetime.timedelta(days=1))
     rows = Booking.objects.filter(
         agent=agent, blocked_from__lt=high, blocked_until__gt=low
     ).exclude(status=BookingStatus.CANCELLED)
@@ -148,7 +104,7 @@ def agent_calendar(
         return AgentCalendar(
             agent_id=agent.pk,
             availability=slots.Availability(
-                time_zone=SUPPORT_DESK_ZONE, weekly=DEFAULT_WEEKLY_HOURS, holidays=holidays
+                time_zone=desk_zone().key, weekly=desk_weekly_hours(), holidays=holidays
             ),
             max_calls_per_day=DEFAULT_MAX_CALLS_PER_DAY,
             booked=booked,
@@ -193,14 +149,6 @@ def agent_calendar(
     )
 
 
-def support_holidays(*, start: datetime.date, end: datetime.date) -> frozenset[datetime.date]:
-    """Dates the support desk is closed, from the function `settings.SCHEDULING_HOLIDAYS` names."""
-    provider = getattr(settings, "SCHEDULING_HOLIDAYS", None)
-    if not provider:
-        return frozenset()
-    return frozenset(import_string(provider)(start=start, end=end))
-
-
 def _union(hours: list[tuple[datetime.time, datetime.time]]) -> Hours:
     """Merge overlapping intervals (rows saved together in one admin form are not cross-checked)."""
     merged: list[tuple[datetime.time, datetime.time]] = []
@@ -210,169 +158,6 @@ def _union(hours: list[tuple[datetime.time, datetime.time]]) -> Hours:
         else:
             merged.append((opens, closes))
     return tuple(merged)
-
-
-def feed_busy_spans(
-    *, feed: BusyFeed, start: datetime.datetime, end: datetime.datetime, zone: ZoneInfo
-) -> list[Span]:
-    """Busy events of a feed's stored copy between start and end, recurrences expanded.
-
-    Transparent ("free") and cancelled events do not count; all-day and floating events are read
-    in the agent's zone. A copy that cannot be read gives no busy time (the fetcher records why);
-    an event that cannot be read, or costs too much to expand, is left out on its own. At most
-    `MAX_FEED_OCCURRENCES` events count, from the start of the cached window.
-
-    Expanding a large calendar takes a second or more, so the spans of a window of
-    `_CACHED_WINDOW` from the UTC day of `start` are cached under a key made of the copy's
-    SHA-256, the zone and the day: a new copy is a new key, so a cached answer is never stale.
-    """
-    text = feed.busy_ics
-    if not text.strip():
-        return []
-    window_start = datetime.datetime.combine(start.astimezone(UTC).date(), datetime.time(0), UTC)
-    window_end = window_start + _CACHED_WINDOW
-    if end > window_end:
-        return _expand_feed(text, start=start, end=end, zone=zone, feed_id=feed.pk)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    key = f"scheduling:busy-spans:v1:{digest}:{zone.key}:{window_start.date().isoformat()}"
-    cached = cache.get(key)
-    if cached is None:
-        spans = _expand_feed(text, start=window_start, end=window_end, zone=zone, feed_id=feed.pk)
-        cached = [(begin.timestamp(), finish.timestamp()) for begin, finish in spans]
-        cache.set(key, cached, timeout=_CACHED_FOR)
-    return [
-        (begin, finish)
-        for begin, finish in (
-            (datetime.datetime.fromtimestamp(a, UTC), datetime.datetime.fromtimestamp(b, UTC))
-            for a, b in cached
-        )
-        if begin < end and finish > start
-    ]
-
-
-def _expand_feed(
-    text: str,
-    *,
-    start: datetime.datetime,
-    end: datetime.datetime,
-    zone: ZoneInfo,
-    feed_id: int,
-) -> list[Span]:
-    try:
-        calendar = icalendar.Calendar.from_ical(text)
-        _drop_costly_recurrences(calendar, until=end, feed_id=feed_id)
-        query = recurring_ical_events.of(calendar, skip_bad_series=True)
-    except Exception:  # any parse error in someone else's file
-        logger.warning("Busy-time feed %s could not be read", feed_id, exc_info=True)
-        return []
-    spans: list[Span] = []
-    counted = 0
-    for series in query.series:  # one event with its recurrences and their changes
-        try:
-            for occurrence in series.between(start, end):
-                if counted == MAX_FEED_OCCURRENCES:
-                    logger.warning(
-                        "Busy-time feed %s has more than %d events in the window; the rest "
-                        "are left out",
-                        feed_id,
-                        MAX_FEED_OCCURRENCES,
-                    )
-                    return spans
-                counted += 1
-                span = _busy_span(occurrence.as_component(False), zone)
-                if span is not None:
-                    spans.append(span)
-        except Exception:  # an expansion error (dates beyond year 9999, mixed types, ...)
-            logger.warning("Busy-time feed %s: an event was left out", feed_id, exc_info=True)
-    return spans
-
-
-def _busy_span(event: icalendar.Event, zone: ZoneInfo) -> Span | None:
-    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-        return None
-    if str(event.get("STATUS", "")).upper() == "CANCELLED":
-        return None
-    try:
-        span = (_instant(event.start, zone), _instant(event.end, zone))
-    except (KeyError, ValueError, TypeError, AttributeError, OverflowError):
-        return None  # OverflowError: an end so late that it is beyond the year 9999 in UTC
-    return span if span[1] > span[0] else None
-
-
-def _drop_costly_recurrences(
-    calendar: icalendar.Calendar, *, until: datetime.datetime, feed_id: int
-) -> None:
-    """Remove events repeating every minute or second, and the recurring events that do not
-    fit in the feed's budget of expansion steps, cheapest first (the costly ones mostly began
-    long ago)."""
-    costs = {
-        index: _recurrence_steps(component, until=until)
-        for index, component in enumerate(calendar.subcomponents)
-        if component.name == "VEVENT"
-    }
-    budget = MAX_FEED_RECURRENCE_STEPS
-    left_out = set()
-    for index in sorted(costs, key=lambda index: (costs[index] is None, costs[index] or 0)):
-        steps = costs[index]
-        if steps is None or steps > budget:
-            left_out.add(index)
-        else:
-            budget -= steps
-    if left_out:
-        logger.warning(
-            "Busy-time feed %s: %d recurring events are too costly to expand and left out",
-            feed_id,
-            len(left_out),
-        )
-        calendar.subcomponents = [
-            component
-            for index, component in enumerate(calendar.subcomponents)
-            if index not in left_out
-        ]
-
-
-def _recurrence_steps(event: icalendar.cal.Component, *, until: datetime.datetime) -> int | None:
-    """Roughly the steps dateutil takes to expand the event's rules up to `until` (None: too
-    many, or a rule that cannot be costed)."""
-    rules = feeds.recurrence_rules(event)
-    if not rules:
-        return 0
-    if feeds.repeats_too_often(event):
-        return None
-    try:
-        first = _wall_clock(event.decoded("DTSTART"))
-        steps = 0
-        for rule in rules:
-            frequency = rule["FREQ"][0]
-            last = min(_wall_clock(value) for value in [until, *rule.get("UNTIL", [])])
-            interval = max(int(rule.get("INTERVAL", [1])[0]), 1)
-            periods = max((last - first) // (_RULE_PERIODS[frequency] * interval), 0) + 1
-            if "COUNT" in rule and not any(part.startswith("BY") for part in rule):
-                # One occurrence a period, but for a DTSTART on a day some months or years
-                # lack (31st, 29 February: up to 8 years apart).
-                periods = min(periods, int(rule["COUNT"][0]) * 8)
-            per_period = _STEP_WEIGHTS.get(frequency, 1)
-            for part in _FINER_PARTS.get(frequency, ("BYHOUR", "BYMINUTE", "BYSECOND")):
-                per_period *= max(len(rule.get(part, ())), 1)
-            steps += periods * per_period
-    except (KeyError, IndexError, ValueError, TypeError, OverflowError):
-        return None
-    return steps
-
-
-def _wall_clock(value: datetime.date | datetime.datetime) -> datetime.datetime:
-    """A naive date and time to count periods with (a zone's offset is not worth a period)."""
-    if isinstance(value, datetime.datetime):
-        return value.replace(tzinfo=None)
-    return datetime.datetime.combine(value, datetime.time(0))
-
-
-def _instant(value: datetime.date | datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
-    if not isinstance(value, datetime.datetime):
-        return datetime.datetime.combine(value, datetime.time(0), zone).astimezone(UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=zone).astimezone(UTC)
-    return value.astimezone(UTC)
 
 
 def call_types_active() -> QuerySet[CallType]:
@@ -444,6 +229,11 @@ class CallAgents:
     dedicated: User | None
     backup: User | None
     dedicated_time_off: tuple[Span, ...] = ()
+
+    @property
+    def assigned(self) -> list[User]:
+        """The dedicated agent and the backup, those the company has (in that order)."""
+        return [agent for agent in (self.dedicated, self.backup) if agent is not None]
 
     def agent_for(self, starts_at: datetime.datetime, ends_at: datetime.datetime) -> User | None:
         dedicated, backup = self.dedicated, self.backup
@@ -519,7 +309,7 @@ def agent_availability(*, agent: User, now: datetime.datetime) -> AgentAvailabil
     """The agent's own availability settings; without a schedule, the support desk's hours."""
     schedule = agent_schedule_find(agent=agent)
     if schedule is None:
-        return AgentAvailability(SUPPORT_DESK_ZONE, DEFAULT_WEEKLY_HOURS, [], [], [])
+        return AgentAvailability(desk_zone().key, dict(desk_weekly_hours()), [], [], [])
     weekly: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
     for weekday, opens, closes in WeeklyHours.objects.filter(schedule=schedule).values_list(
         "weekday", "opens", "closes"

@@ -1,6 +1,6 @@
 """Free call slots for a dedicated agent: a pure function of availability, bookings and "now".
 
-Pure stdlib plus :mod:`sla.business_time` on purpose (no Django, no database), so it can be
+Pure stdlib plus :mod:`desk.business_time` on purpose (no Django, no database), so it can be
 tested exhaustively and benchmarked; callers load the rows and pass plain values in.
 
 Rules, including the ones the product spec leaves open (decided here, tested in
@@ -12,7 +12,7 @@ Rules, including the ones the product spec leaves open (decided here, tested in
   an override gives it hours**: the override is the more specific, deliberate statement.
   Intervals of one day must not overlap; touching ones (09:00-12:00, 12:00-13:00) are merged.
   Each interval's bounds are mapped to UTC with zoneinfo's ``fold=0`` rule and clipped to the
-  local day (as :class:`~sla.business_time.BusinessCalendar` does), so an interval across a DST
+  local day (as :class:`~desk.business_time.BusinessCalendar` does), so an interval across a DST
   change is exactly as long as the real time between its wall-clock bounds.
 * **Slot starts** step by ``CallRules.step`` in UTC from each interval's (UTC) start, which is the
   local wall-clock start of the interval: local times are never advanced across a DST change.
@@ -47,13 +47,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sla.business_time import BusinessCalendar
+from desk.business_time import BusinessCalendar
+from desk.defaults import DESK_WEEKLY, DESK_ZONE
 
 __all__ = [
     "ANALYSIS_CALL",
     "SUPPORT_CALL",
-    "SUPPORT_TIME_ZONE",
-    "SUPPORT_WEEKLY",
     "TRAINING_CALL",
     "Availability",
     "Booking",
@@ -70,12 +69,6 @@ _MIDNIGHT = time(0, 0)
 _ONE_DAY = timedelta(days=1)
 
 _Interval = tuple[time, time]
-
-#: The support calendar's zone and hours: the default for every agent.
-SUPPORT_TIME_ZONE = "Europe/Berlin"
-SUPPORT_WEEKLY: Mapping[int, tuple[tuple[time, time], ...]] = MappingProxyType(
-    {weekday: ((time(9), time(17)),) for weekday in range(5)}
-)
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -174,7 +167,7 @@ def _from_us(u: int) -> datetime:
 
 @dataclass(frozen=True)
 class Availability:
-    """An agent's working time. Defaults to the support calendar (Mon-Fri 09-17 Europe/Berlin).
+    """An agent's working time. Defaults to a new installation's desk (`desk.defaults`).
 
     ``weekly`` maps weekday (0 = Monday .. 6 = Sunday) to local wall-clock intervals;
     ``overrides`` maps a date to the intervals that replace its weekly hours (``[]`` closes it);
@@ -183,9 +176,9 @@ class Availability:
     sorted tuples, ``frozenset`` holidays).
     """
 
-    time_zone: str = SUPPORT_TIME_ZONE
+    time_zone: str = DESK_ZONE
     weekly: Mapping[int, Sequence[tuple[time, time]]] = field(
-        default_factory=lambda: SUPPORT_WEEKLY
+        default_factory=lambda: MappingProxyType(DESK_WEEKLY)
     )
     overrides: Mapping[date, Sequence[tuple[time, time]]] = field(
         default_factory=lambda: MappingProxyType({})

@@ -23,14 +23,26 @@ class Week:
         return cls(day - datetime.timedelta(days=day.weekday()), zone)
 
     @classmethod
-    def from_param(cls, value: str | None, *, zone: ZoneInfo, today: datetime.date) -> Week:
-        """The week holding the ISO date `value` (`?week=2026-12-07`), else today's week.
-
-        Raises ValueError for a value that is not a date, so the page can say so.
-        """
-        if not value:
+    def from_param(cls, value: str | None, *, zone: ZoneInfo, today: datetime.date) -> Week | None:
+        """The week holding the ISO date `value` (`?week=2026-12-07`), today's week without one,
+        or None for a value that is not a date (so the page can say so)."""
+        if not value or not value.strip():
             return cls.containing(today, zone)
-        return cls.containing(datetime.date.fromisoformat(value), zone)
+        try:
+            return cls.containing(datetime.date.fromisoformat(value.strip()), zone)
+        except ValueError:
+            return None
+
+    @property
+    def pageable(self) -> bool:
+        """Whether this week and the ones either side have bounds (not so near year 1 or 9999
+        that a midnight cannot be written), so a page can show it with its links."""
+        try:
+            self.previous.start  # noqa: B018
+            self.next.end  # noqa: B018
+        except (ValueError, OverflowError):
+            return False
+        return True
 
     @property
     def days(self) -> list[datetime.date]:

@@ -1,4 +1,4 @@
-"""Calendars and policies are data the admins edit; SLA targets are history, read only."""
+"""Policies are data the admins edit (their calendars are `desk`'s); SLA targets are history."""
 
 from typing import Any
 
@@ -6,24 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.admin import HistoryAdmin
-from sla.models import BusinessHours, Holiday, SlaPolicy, SlaPolicyTarget, SlaTarget, WeeklyInterval
-
-
-class WeeklyIntervalInline(admin.TabularInline[WeeklyInterval, BusinessHours]):
-    model = WeeklyInterval
-    extra = 0
-
-
-class HolidayInline(admin.TabularInline[Holiday, BusinessHours]):
-    model = Holiday
-    extra = 0
-
-
-@admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin[BusinessHours]):
-    list_display = ["name", "time_zone"]
-    search_fields = ["name"]
-    inlines = [WeeklyIntervalInline, HolidayInline]
+from sla.models import SlaPolicy, SlaPolicyTarget, SlaTarget
 
 
 class SlaPolicyTargetInline(admin.TabularInline[SlaPolicyTarget, SlaPolicy]):

@@ -1,9 +1,9 @@
-"""Support calendars, SLA policies, and one stored, indexed row per SLA target instance."""
+"""SLA policies (each on a support calendar of `desk`), and one stored, indexed row per SLA
+target instance."""
 
 from __future__ import annotations
 
 import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,111 +12,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import validate_time_zone
-from sla.business_time import BusinessCalendar
+from desk.business_time import BusinessCalendar
+from desk.models import SupportCalendar
 from tickets.models import Severity, Ticket
 
 if TYPE_CHECKING:
     from django_stubs_ext.db.models.manager import RelatedManager
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, _("Monday")
-    TUESDAY = 1, _("Tuesday")
-    WEDNESDAY = 2, _("Wednesday")
-    THURSDAY = 3, _("Thursday")
-    FRIDAY = 4, _("Friday")
-    SATURDAY = 5, _("Saturday")
-    SUNDAY = 6, _("Sunday")
-
-
-Intervals = tuple[tuple[int, datetime.time, datetime.time], ...]
-
-
-@lru_cache(maxsize=64)
-def _business_calendar(
-    zone: str, intervals: Intervals, holidays: tuple[datetime.date, ...]
-) -> BusinessCalendar:
-    """One BusinessCalendar per distinct definition, so its day table is built once per process."""
-    hours: dict[int, list[tuple[datetime.time, datetime.time]]] = {}
-    for weekday, opens, closes in intervals:
-        hours.setdefault(weekday, []).append((opens, closes))
-    return BusinessCalendar(zone, hours, holidays)
-
-
-class BusinessHours(models.Model):
-    """A support calendar: weekly opening intervals in an IANA zone, and holidays."""
-
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    time_zone = models.CharField(
-        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
-    )
-
-    if TYPE_CHECKING:
-        intervals: RelatedManager[WeeklyInterval]
-        holidays: RelatedManager[Holiday]
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("business hours")
-        verbose_name_plural = _("business hours")
-
-    def __str__(self) -> str:
-        return self.name
-
-    def business_calendar(self) -> BusinessCalendar:
-        """The pure clock for this calendar as stored now (two queries)."""
-        intervals = tuple(
-            self.intervals.order_by("weekday", "opens").values_list("weekday", "opens", "closes")
-        )
-        holidays = tuple(self.holidays.order_by("date").values_list("date", flat=True))
-        return _business_calendar(self.time_zone, intervals, holidays)
-
-
-class WeeklyInterval(models.Model):
-    calendar = models.ForeignKey(
-        BusinessHours,
-        verbose_name=_("calendar"),
-        on_delete=models.CASCADE,
-        related_name="intervals",
-    )
-    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
-    opens = models.TimeField(_("opens"))
-    closes = models.TimeField(_("closes"))
-
-    class Meta:
-        ordering = ["calendar", "weekday", "opens"]
-        verbose_name = _("opening interval")
-        verbose_name_plural = _("opening intervals")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(closes__gt=models.F("opens")),
-                name="interval_closes_after_it_opens",
-                violation_error_message=_("An interval must close after it opens."),
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
-
-
-class Holiday(models.Model):
-    calendar = models.ForeignKey(
-        BusinessHours, verbose_name=_("calendar"), on_delete=models.CASCADE, related_name="holidays"
-    )
-    date = models.DateField(_("date"))
-    name = models.CharField(_("name"), max_length=100)
-
-    class Meta:
-        ordering = ["calendar", "date"]
-        verbose_name = _("holiday")
-        verbose_name_plural = _("holidays")
-        constraints = [
-            models.UniqueConstraint(fields=["calendar", "date"], name="one_holiday_per_date")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}"
 
 
 class Clock(models.TextChoices):
@@ -133,7 +34,7 @@ class SlaPolicy(models.Model):
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=100)
     calendar = models.ForeignKey(
-        BusinessHours, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
+        SupportCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
     )
 
     if TYPE_CHECKING:
@@ -220,7 +121,7 @@ class SlaTarget(models.Model):
     target = models.DurationField(_("target"))
     clock = models.CharField(_("clock"), max_length=16, choices=Clock.choices)
     calendar = models.ForeignKey(
-        BusinessHours, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
+        SupportCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
     )
     # Who was answerable for the promise: the ticket's assignee while the target ran, kept as
     # it was when the target was met or breached, so reports name who was responsible then.

@@ -6,7 +6,7 @@ import datetime
 
 from accounts.models import Company
 from accounts.selectors import company_active_addon
-from sla.models import Holiday, SlaPolicy, SlaPolicyTarget, SlaTarget, TargetState
+from sla.models import SlaPolicy, SlaPolicyTarget, SlaTarget, TargetState
 from tickets.models import Ticket
 
 
@@ -15,18 +15,6 @@ def policy_for_company(*, company: Company, on: datetime.date | None = None) -> 
     has_addon = company_active_addon(company=company, on=on) is not None
     code = SlaPolicy.VIP if has_addon else SlaPolicy.STANDARD
     return SlaPolicy.objects.select_related("calendar").get(code=code)
-
-
-def support_holidays(*, start: datetime.date, end: datetime.date) -> frozenset[datetime.date]:
-    """Holidays of the support calendar (the VIP policy's) from start to end, inclusive.
-
-    Wired into scheduling by the `SCHEDULING_HOLIDAYS` setting: the desk is closed for calls too.
-    """
-    dates = Holiday.objects.filter(
-        calendar__in=SlaPolicy.objects.filter(code=SlaPolicy.VIP).values("calendar"),
-        date__range=(start, end),
-    ).values_list("date", flat=True)
-    return frozenset(dates)
 
 
 def policy_targets_by_severity(*, company: Company) -> dict[int, SlaPolicyTarget]:

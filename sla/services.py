@@ -12,10 +12,8 @@ from django.utils import timezone
 
 from accounts.models import MANAGERS_GROUP, AssignmentRole, DedicatedAssignment, User
 from accounts.selectors import desk_date
-from sla.business_time import BusinessCalendar
+from desk.business_time import BusinessCalendar
 from sla.models import (
-    BusinessHours,
-    Holiday,
     SlaPolicy,
     SlaPolicyTarget,
     SlaTarget,
@@ -440,24 +438,6 @@ def _dedicated_contacts(company_ids: set[int]) -> dict[int, int]:
         if role == AssignmentRole.DEDICATED or company_id not in contacts:
             contacts[company_id] = agent_id
     return contacts
-
-
-@transaction.atomic
-def calendar_import_holidays(
-    *, calendar: BusinessHours, country: str, year: int, subdivision: str | None = None
-) -> tuple[int, int]:
-    """Add a country's public holidays for a year; dates already present are kept as they are."""
-    import holidays
-
-    found = holidays.country_holidays(country, subdiv=subdivision, years=year)
-    existing = set(calendar.holidays.filter(date__year=year).values_list("date", flat=True))
-    new = [
-        Holiday(calendar=calendar, date=day, name=str(name)[:100])
-        for day, name in sorted(found.items())
-        if day not in existing
-    ]
-    Holiday.objects.bulk_create(new)
-    return len(new), len(found) - len(new)
 
 
 def sla_sync_ticket_deadline(*, ticket: Ticket) -> None:

@@ -381,8 +381,8 @@ class Notification(models.Model):
     subject_key = models.CharField(_("about"), max_length=64)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # When its e-mail was written to the outbox (which sends and retries it).
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

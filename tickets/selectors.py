@@ -8,9 +8,16 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Company, User
 from accounts.selectors import DedicatedContact, company_active_addon, company_dedicated_contact
-from tickets.models import Attachment, Notification, Ticket, TicketMessage, Visibility
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Notification,
+    Ticket,
+    TicketMessage,
+    Visibility,
+)
 
 
 def tickets_of_company(
@@ -29,6 +36,11 @@ def tickets_of_company(
             Q(subject__icontains=query) | Q(description__icontains=query) | Exists(in_messages)
         )
     return tickets.select_related("requester").order_by("-created_at", "-pk")
+
+
+def tickets_open_for_company(*, company: Company) -> QuerySet[Ticket]:
+    """The company's open tickets (new, open, waiting), newest first: what a call may be about."""
+    return tickets_of_company(company_id=company.pk, statuses=OPEN_STATUSES)
 
 
 def notifications_unread_count(*, user: User) -> int:

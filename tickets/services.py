@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Tier, User
 from accounts.selectors import company_active_addon
+from outbox.services import email_queue
 from tickets.attachments import attachments_add
 from tickets.markdown import render_markdown
 from tickets.models import (
@@ -33,8 +33,7 @@ from tickets.models import (
     Visibility,
 )
 from tickets.signals import ChangeKind, TicketChange, announce
-
-logger = logging.getLogger(__name__)
+from vipsupport.write_lock import sqlite_write_lock
 
 
 def is_staff_member(user: User) -> bool:
@@ -461,66 +460,51 @@ def notifications_bulk_create(*, notifications: list[Notification]) -> None:
     if not notifications:
         return
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-    from tickets.tasks import send_pending_notification_emails
+    from tickets.tasks import queue_notification_emails
 
-    # One e-mail run per transaction is enough: it sends everything still pending.
-    enqueue = send_pending_notification_emails.delay
+    # One run per transaction is enough: it writes the e-mails of every notice still without.
+    enqueue = queue_notification_emails.delay
     if not any(entry[1] == enqueue for entry in connection.run_on_commit):
-        transaction.on_commit(enqueue)
+        transaction.on_commit(enqueue, robust=True)
 
 
+# Attempts the outbox makes at each notification e-mail before it gives up.
 EMAIL_ATTEMPTS_LIMIT = 5
 
 
-class NotificationEmailError(Exception):
-    """Some notification e-mails could not be sent; they stay pending for the next try."""
-
-
-def notifications_send_pending(
-    *, batch_size: int = 200, now: datetime.datetime | None = None
+def notifications_queue_emails(
+    *, now: datetime.datetime | None = None, batch_size: int = 200
 ) -> int:
-    """E-mail every notification not yet e-mailed; each row is claimed so none goes out twice."""
+    """Write the e-mail of every notice that has none yet to the outbox, in its recipient's
+    language; each notice is claimed, so none is e-mailed twice. Returns how many.
+
+    The notices' own transaction (the scan's, say) only stores them: rendering thousands of
+    e-mails there would hold the scan's locks; the task that runs after its commit does it.
+    """
+    from tickets.emails import notification_message
+
     now = now or timezone.now()
-    sent = 0
-    failed: list[int] = []
+    queued = 0
     while True:
         with transaction.atomic():
+            sqlite_write_lock()
             batch = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(emailed_at__isnull=True, email_attempts__lt=EMAIL_ATTEMPTS_LIMIT)
-                .exclude(pk__in=failed)
+                .filter(emailed_at__isnull=True)
                 .select_related("recipient", "ticket__company")
                 .order_by("pk")[:batch_size]
             )
             if not batch:
-                break
+                return queued
             for notification in batch:
-                if notification_send_email(notification=notification, now=now):
-                    sent += 1
-                else:
-                    failed.append(notification.pk)
-    if failed:
-        raise NotificationEmailError(f"{len(failed)} notification e-mails failed; will retry.")
-    return sent
-
-
-def notification_send_email(
-    *, notification: Notification, now: datetime.datetime | None = None
-) -> bool:
-    """Send one notice in its recipient's language; a failure is counted, logged and kept."""
-    from tickets.emails import notification_message
-
-    now = now or timezone.now()
-    notification.email_attempts += 1
-    try:
-        notification_message(notification).send()
-    except Exception:
-        logger.exception("Could not e-mail notification %s", notification.pk)
-        notification.save(update_fields=["email_attempts"])
-        return False
-    notification.emailed_at = now
-    notification.save(update_fields=["email_attempts", "emailed_at"])
-    return True
+                email_queue(
+                    message=notification_message(notification),
+                    now=now,
+                    topic=f"notification:{notification.pk}",
+                    max_attempts=EMAIL_ATTEMPTS_LIMIT,
+                )
+            Notification.objects.filter(pk__in=[row.pk for row in batch]).update(emailed_at=now)
+            queued += len(batch)
 
 
 def notification_mark_read(

@@ -5,13 +5,7 @@ from celery import shared_task
 from tickets import services
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_kwargs={"max_retries": 5},
-    acks_late=True,
-    expires=600,
-)
-def send_pending_notification_emails() -> int:
-    """E-mail the notifications not yet e-mailed; a failure is retried with backoff."""
-    return services.notifications_send_pending()
+@shared_task(acks_late=True, expires=600)
+def queue_notification_emails() -> int:
+    """Write the e-mails of new notifications to the outbox (which sends them)."""
+    return services.notifications_queue_emails()

@@ -75,21 +75,24 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-# Data migrations that seed rows the app needs (plans, roles, calendars, policies, schedules).
+# Data migrations that seed rows the app needs (plans, roles, calendars, policies, call types).
 SEED_MIGRATIONS = [
     "accounts.migrations.0002_seed_plans_and_roles",
-    "sla.migrations.0002_seed_calendar_policies_and_scan",
-    "tickets.migrations.0002_schedule_notification_emails",
+    "desk.migrations.0003_seed_the_support_desk",
+    "sla.migrations.0007_policies_on_the_desk_calendar",
     "scheduling.migrations.0003_seed_call_types",
-    "scheduling.migrations.0005_schedule_reminders_and_feed_refresh",
 ]
 
 
 def _seed() -> None:
     from django.apps import apps
 
+    from vipsupport.beat import beat_schedule_sync
+
     for module in SEED_MIGRATIONS:
         importlib.import_module(module).seed(apps, None)
+    # The Celery Beat schedule is not a migration's: migrate writes it after the last one.
+    beat_schedule_sync()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -215,6 +218,31 @@ def new_page(chromium: Any, _cookies_without_expiry_under_test_clock: None) -> I
     yield open_page
     for context in contexts:
         context.close()
+
+
+def run_on_sqlite(script: str, tmp_path: Path) -> Any:
+    """Run a Python script on a fresh SQLite database with the development settings (what
+    `make run` uses) in a process of its own; the JSON its last line prints."""
+    import json
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "vipsupport.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+    }
+    finished = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", script],
+        cwd=ARTIFACTS.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
 def screenshot(page: Any, name: str) -> None:

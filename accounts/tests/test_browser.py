@@ -33,5 +33,5 @@ def test_customer_logs_in_sees_the_agent_card_and_switches_to_bulgarian(live_ser
     card = page.locator('[data-testid="agent-card"]')
     assert "Вашият специален служител" in card.inner_text()
     assert "Maria Ivanova" in card.inner_text()
-    assert "пон.–пет. 09:00–17:00 CET" in card.inner_text()
+    assert "Пон–Пет 09:00–17:00 CET" in card.inner_text()
     assert page.locator("text=Изход").is_visible()

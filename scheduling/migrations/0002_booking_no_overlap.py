@@ -3,7 +3,7 @@
 PostgreSQL only, so it is not in `Booking.Meta.constraints` (that would break SQLite migrations
 and make `makemigrations` want to add it there): this migration runs its SQL only when the
 database is PostgreSQL, and the migration state never learns of it. On SQLite the booking services
-guard the same rule in a write-locked transaction (`scheduling.write_lock.sqlite_write_lock`).
+guard the same rule in a write-locked transaction (`vipsupport.write_lock.sqlite_write_lock`).
 
 `btree_gist` lets the GiST index compare `agent_id` with `=`; it is a trusted extension
 (PostgreSQL 13+), so a database owner without superuser rights may create it.

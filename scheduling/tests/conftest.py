@@ -3,6 +3,7 @@
 tests pass as `now=` and what the code reads from the clock always agree, whatever the date."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,3 +19,10 @@ def _scheduling_clock(request: pytest.FixtureRequest) -> Iterator[None]:
     # Ticking, so code that waits (threads, a test HTTP server's timeouts) still sees time pass.
     with time_machine.travel(NOW, tick=True):
         yield
+
+
+@pytest.fixture
+def eager_tasks(settings: Any) -> None:
+    """Run Celery tasks in the caller (for pages: the server's thread) when they are enqueued."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True

@@ -11,8 +11,8 @@ from factory.django import DjangoModelFactory
 from accounts import services as account_services
 from accounts.models import Company, User
 from accounts.tests.factories import AgentFactory, CustomerFactory, SeniorFactory, vip_company
-from scheduling import services
 from scheduling.models import AgentSchedule, Booking, CallType, TimeOff
+from scheduling.services import availability, bookings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Monday 2026-11-30, 08:00 in Berlin (CET): an hour before the agent's day starts.
@@ -58,7 +58,7 @@ def vip_people(name: str = "Acme Ltd") -> People:
 
 def schedule_for(agent: User, **changes: Any) -> AgentSchedule:
     """The agent's schedule (support desk hours), with field changes saved."""
-    schedule = services.agent_schedule_get_or_create(agent=agent)
+    schedule = availability.agent_schedule_get_or_create(agent=agent)
     for name, value in changes.items():
         setattr(schedule, name, value)
     if changes:
@@ -85,7 +85,7 @@ def make_booking(
     topic: str = "Mail flow rules",
     **kwargs: Any,
 ) -> Booking:
-    return services.booking_create(
+    return bookings.booking_create(
         customer=customer or people.customer,
         agent=agent or people.agent,
         call_type=call_type(code),

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.models import MANAGERS_GROUP
 from accounts.tests.factories import AgentProfileFactory, UserFactory
-from scheduling import services
 from scheduling.models import BusyFeed, DateOverride, TimeOff
+from scheduling.services import availability
 from scheduling.tests.factories import NOW, berlin, schedule_for, time_off, vip_people
 from scheduling.tests.test_feeds import GOOD_FEED, FeedServer
 
@@ -55,7 +55,7 @@ def time_off_post(**fields: str) -> dict[str, str]:
 
 
 def uploaded_feed(agent: Any, name: str = "Exported") -> BusyFeed:
-    return services.busy_feed_add_upload(agent=agent, ics_text=GOOD_FEED, name=name)
+    return availability.busy_feed_add_upload(agent=agent, ics_text=GOOD_FEED, name=name)
 
 
 # ---------------------------------------------------------------------------- who sees it
@@ -224,12 +224,14 @@ def test_another_agents_time_off_is_404(people, agent_client):
 # ---------------------------------------------------------------------------- feeds by address
 
 
-def test_adding_a_feed_address_reads_it_at_once(people, agent_client, server):
+def test_adding_a_feed_address_reads_it_at_once(
+    people, agent_client, server, eager_tasks, django_capture_on_commit_callbacks
+):
     url = server.serve("/basic.ics")
 
-    response = agent_client.post(
-        PAGE, {"form": "feed_url", "url-url": url, "url-name": "Outlook"}, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(PAGE, {"form": "feed_url", "url-url": url, "url-name": "Outlook"})
+    response = agent_client.get(PAGE)
 
     feed = BusyFeed.objects.get()
     assert (feed.schedule.agent, feed.name, feed.url) == (people.agent, "Outlook", url)
@@ -241,10 +243,14 @@ def test_adding_a_feed_address_reads_it_at_once(people, agent_client, server):
     assert server.requests == ["/basic.ics"]
 
 
-def test_a_feed_that_cannot_be_read_is_added_with_its_problem_shown(agent_client, server):
+def test_a_feed_that_cannot_be_read_is_added_with_its_problem_shown(
+    agent_client, server, eager_tasks, django_capture_on_commit_callbacks
+):
     url = server.serve("/login", body="<html>Sign in</html>", content_type="text/html")
 
-    response = agent_client.post(PAGE, {"form": "feed_url", "url-url": url}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(PAGE, {"form": "feed_url", "url-url": url})
+    response = agent_client.get(PAGE)
 
     feed = BusyFeed.objects.get()
     assert feed.last_good_ics == ""
@@ -252,6 +258,35 @@ def test_a_feed_that_cannot_be_read_is_added_with_its_problem_shown(agent_client
     page = response.content.decode()
     assert "could not be read" in page
     assert page.count("did not return a calendar") == 2  # the message and the table
+
+
+def test_the_request_that_adds_a_feed_address_does_not_fetch_it(
+    agent_client, server, eager_tasks, django_capture_on_commit_callbacks
+):
+    url = server.serve("/basic.ics")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = agent_client.post(
+            PAGE, {"form": "feed_url", "url-url": url, "url-name": "Outlook"}, follow=True
+        )
+
+    assert server.requests == []
+    feed = BusyFeed.objects.get()
+    assert (feed.last_good_ics, feed.fetched_at, feed.last_error) == ("", None, "")
+    page = response.content.decode()
+    assert "it is read in a moment" in page
+    assert "not yet" in page  # the table's "Last read"
+    assert "read successfully" not in page
+
+    [read_the_feed] = callbacks  # after commit: a task with the feed's id
+    read_the_feed()
+
+    assert server.requests == ["/basic.ics"]
+    feed.refresh_from_db()
+    assert (feed.last_good_ics, feed.fetched_at) == (GOOD_FEED, NOW)
+    page = agent_client.get(PAGE).content.decode()
+    assert "The calendar “Outlook” was read successfully." in page
+    assert "read successfully" not in agent_client.get(PAGE).content.decode()  # said once
 
 
 @pytest.mark.parametrize(
@@ -276,7 +311,7 @@ def test_a_bad_address_is_explained_and_kept(agent_client, url, error):
 
 def test_the_same_address_twice_is_refused(people, agent_client):
     url = "https://calendar.example.com/secret/basic.ics"
-    services.busy_feed_add_url(agent=people.agent, url=url)
+    availability.busy_feed_add_url(agent=people.agent, url=url)
 
     response = agent_client.post(PAGE, {"form": "feed_url", "url-url": url})
 
@@ -286,7 +321,7 @@ def test_the_same_address_twice_is_refused(people, agent_client):
 
 
 def test_the_number_of_feeds_is_limited(people, agent_client, monkeypatch):
-    monkeypatch.setattr(services, "MAX_BUSY_FEEDS", 2)
+    monkeypatch.setattr(availability, "MAX_BUSY_FEEDS", 2)
     uploaded_feed(people.agent, "One")
     uploaded_feed(people.agent, "Two")
 
@@ -294,7 +329,7 @@ def test_the_number_of_feeds_is_limited(people, agent_client, monkeypatch):
     assert "the most allowed" in page
     assert 'name="url-url"' not in page
     with pytest.raises(Exception, match="at most 2"):
-        services.busy_feed_add_url(agent=people.agent, url="https://example.com/a.ics")
+        availability.busy_feed_add_url(agent=people.agent, url="https://example.com/a.ics")
 
 
 # ---------------------------------------------------------------------------- uploads
@@ -342,7 +377,7 @@ def test_a_file_that_is_not_a_calendar_is_refused_clearly(agent_client, content,
 
 
 def test_a_file_over_the_limit_is_refused(agent_client, monkeypatch):
-    monkeypatch.setattr(services, "MAX_BUSY_FEED_UPLOAD_BYTES", 1024)
+    monkeypatch.setattr(availability, "MAX_BUSY_FEED_UPLOAD_BYTES", 1024)
 
     response = agent_client.post(PAGE, upload_post(GOOD_FEED.encode()))
 

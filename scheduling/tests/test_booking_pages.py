@@ -14,9 +14,10 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.tests.factories import AgentFactory, CustomerFactory, vip_company
-from scheduling import selectors, services
+from scheduling import selectors
 from scheduling.forms import instant_param
 from scheduling.models import Booking, BookingStatus
+from scheduling.services import bookings
 from scheduling.tests.factories import (
     NOW,
     People,
@@ -643,7 +644,7 @@ class TestSlotTaken:
 class TestCallDetail:
     def test_the_page_shows_the_call_but_not_the_agents_notes(self, customer_client, people):
         booking = make_booking(people, berlin(1, 10), topic="Mailbox sizes")
-        services.booking_set_notes(booking=booking, notes="Customer is grumpy", by=people.agent)
+        bookings.booking_set_notes(booking=booking, notes="Customer is grumpy", by=people.agent)
 
         response = customer_client.get(detail_url(booking))
 
@@ -655,7 +656,7 @@ class TestCallDetail:
 
     def test_the_agents_cancel_message_is_shown(self, customer_client, people):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_agent(
+        bookings.booking_cancel_by_agent(
             booking=booking, by=people.agent, message="I am ill; please book another day."
         )
 

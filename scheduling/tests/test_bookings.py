@@ -14,7 +14,6 @@ from django.db import IntegrityError
 
 from accounts.models import MANAGERS_GROUP
 from accounts.tests.factories import AgentFactory, CustomerFactory, UserFactory
-from scheduling import services
 from scheduling.models import (
     AgentSchedule,
     Booking,
@@ -22,7 +21,8 @@ from scheduling.models import (
     BusyFeed,
     DateOverride,
 )
-from scheduling.services import SlotTaken
+from scheduling.services import bookings
+from scheduling.services.bookings import SlotTaken
 from scheduling.tests.factories import (
     NOW,
     berlin,
@@ -261,7 +261,7 @@ class TestSlotRules:
     def test_cancelled_calls_do_not_count_towards_the_limit(self, people):
         schedule_for(people.agent, max_calls_per_day=1)
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
 
         assert make_booking(people, berlin(1, 14))
 
@@ -293,7 +293,7 @@ class TestSlotTaken:
     def test_the_database_constraint_is_turned_into_slot_taken(self, people, monkeypatch):
         """As when two requests both passed the check before either inserted."""
         make_booking(people, berlin(1, 10))
-        monkeypatch.setattr(services, "_require_free_slot", lambda *args, **kwargs: None)
+        monkeypatch.setattr(bookings, "_require_free_slot", lambda *args, **kwargs: None)
 
         with pytest.raises(SlotTaken) as caught:
             make_booking(people, berlin(1, 10))
@@ -306,7 +306,7 @@ class TestSlotTaken:
         """As when two requests for different times of one day both passed the count."""
         schedule_for(people.agent, max_calls_per_day=1)
         make_booking(people, berlin(1, 10))
-        monkeypatch.setattr(services, "_require_free_slot", lambda *args, **kwargs: None)
+        monkeypatch.setattr(bookings, "_require_free_slot", lambda *args, **kwargs: None)
 
         with pytest.raises(ValidationError) as caught:
             make_booking(people, berlin(1, 14))
@@ -320,7 +320,7 @@ class TestReschedule:
         booking = make_booking(people, berlin(1, 10))
         uid = booking.uid
 
-        moved = services.booking_reschedule(
+        moved = bookings.booking_reschedule(
             booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
         )
 
@@ -333,7 +333,7 @@ class TestReschedule:
         )
         assert booking.uid == uid
         assert booking.sequence == 1
-        services.booking_reschedule(
+        bookings.booking_reschedule(
             booking=booking, starts_at=berlin(3, 9), by=people.customer, now=NOW
         )
         assert booking.sequence == 2
@@ -341,7 +341,7 @@ class TestReschedule:
     def test_a_call_can_move_over_its_own_old_time(self, people):
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_reschedule(
+        bookings.booking_reschedule(
             booking=booking, starts_at=berlin(1, 10, 30), by=people.customer, now=NOW
         )
 
@@ -350,7 +350,7 @@ class TestReschedule:
     def test_the_same_time_changes_nothing(self, people):
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_reschedule(
+        bookings.booking_reschedule(
             booking=booking, starts_at=berlin(1, 10), by=people.customer, now=NOW
         )
 
@@ -361,7 +361,7 @@ class TestReschedule:
 
         for someone in (CustomerFactory(company=people.company), people.agent):
             with pytest.raises(ValidationError) as caught:
-                services.booking_reschedule(
+                bookings.booking_reschedule(
                     booking=booking, starts_at=berlin(2, 10), by=someone, now=NOW
                 )
             assert refusal(caught) == "Only the customer who booked this call can change it."
@@ -370,7 +370,7 @@ class TestReschedule:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError) as caught:
-            services.booking_reschedule(
+            bookings.booking_reschedule(
                 booking=booking, starts_at=berlin(2, 10), by=people.customer, now=berlin(1, 8)
             )
         assert refusal(caught) == (
@@ -382,7 +382,7 @@ class TestReschedule:
         booking = make_booking(people, berlin(3, 10))
 
         with pytest.raises(ValidationError, match="too soon"):
-            services.booking_reschedule(
+            bookings.booking_reschedule(
                 booking=booking, starts_at=berlin(1, 11), by=people.customer, now=berlin(1, 8)
             )
 
@@ -391,7 +391,7 @@ class TestReschedule:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(SlotTaken) as caught:
-            services.booking_reschedule(
+            bookings.booking_reschedule(
                 booking=booking, starts_at=berlin(2, 10), by=people.customer, now=NOW
             )
 
@@ -403,10 +403,10 @@ class TestReschedule:
     def test_the_constraint_also_guards_rescheduling(self, people, monkeypatch):
         make_booking(people, berlin(2, 10))
         booking = make_booking(people, berlin(1, 10))
-        monkeypatch.setattr(services, "_require_free_slot", lambda *args, **kwargs: None)
+        monkeypatch.setattr(bookings, "_require_free_slot", lambda *args, **kwargs: None)
 
         with pytest.raises(SlotTaken) as caught:
-            services.booking_reschedule(
+            bookings.booking_reschedule(
                 booking=booking, starts_at=berlin(2, 10), by=people.customer, now=NOW
             )
 
@@ -415,10 +415,10 @@ class TestReschedule:
 
     def test_a_cancelled_call_cannot_be_moved(self, people):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
 
         with pytest.raises(ValidationError) as caught:
-            services.booking_reschedule(
+            bookings.booking_reschedule(
                 booking=booking, starts_at=berlin(2, 10), by=people.customer, now=NOW
             )
         assert refusal(caught) == "This call has been cancelled."
@@ -428,7 +428,7 @@ class TestCustomerCancels:
     def test_cancelling_frees_the_time(self, people):
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_cancel_by_customer(
+        bookings.booking_cancel_by_customer(
             booking=booking, by=people.customer, message=" Solved already ", now=NOW
         )
 
@@ -444,15 +444,15 @@ class TestCustomerCancels:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError, match="only up to 4 h of working time"):
-            services.booking_cancel_by_customer(
+            bookings.booking_cancel_by_customer(
                 booking=booking, by=people.customer, now=berlin(1, 7)
             )
         # Business time: on Monday 15:00 there are still 2 + 1 working hours to go, too few.
         with pytest.raises(ValidationError, match="only up to 4 h"):
-            services.booking_cancel_by_customer(
+            bookings.booking_cancel_by_customer(
                 booking=booking, by=people.customer, now=berlin(30, 15, month=11)
             )
-        services.booking_cancel_by_customer(
+        bookings.booking_cancel_by_customer(
             booking=booking, by=people.customer, now=berlin(30, 14, month=11)
         )
 
@@ -460,23 +460,23 @@ class TestCustomerCancels:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError, match="Only the customer who booked"):
-            services.booking_cancel_by_customer(
+            bookings.booking_cancel_by_customer(
                 booking=booking, by=CustomerFactory(company=people.company), now=NOW
             )
 
     def test_not_twice(self, people):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
 
         with pytest.raises(ValidationError, match="has been cancelled"):
-            services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+            bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
 
 
 class TestAgentSide:
     def test_the_agent_cancels_with_a_message_even_at_short_notice(self, people):
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_cancel_by_agent(
+        bookings.booking_cancel_by_agent(
             booking=booking, by=people.agent, message="I am ill, sorry.", now=berlin(1, 9, 30)
         )
 
@@ -489,7 +489,7 @@ class TestAgentSide:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError) as caught:
-            services.booking_cancel_by_agent(booking=booking, by=people.agent, message=" ")
+            bookings.booking_cancel_by_agent(booking=booking, by=people.agent, message=" ")
         assert caught.value.message_dict == {
             "cancel_message": ["Tell the customer why the call is cancelled."]
         }
@@ -499,7 +499,7 @@ class TestAgentSide:
         manager.groups.add(Group.objects.get(name=MANAGERS_GROUP))
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_cancel_by_agent(booking=booking, by=manager, message="Agent ill", now=NOW)
+        bookings.booking_cancel_by_agent(booking=booking, by=manager, message="Agent ill", now=NOW)
 
         assert booking.cancelled_by == manager
 
@@ -508,7 +508,7 @@ class TestAgentSide:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError) as caught:
-            services.booking_cancel_by_agent(
+            bookings.booking_cancel_by_agent(
                 booking=booking, by=getattr(people, who), message="No", now=NOW
             )
         assert refusal(caught) == "Only the call's agent or a manager can do this."
@@ -517,7 +517,7 @@ class TestAgentSide:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError, match="This call is over"):
-            services.booking_cancel_by_agent(
+            bookings.booking_cancel_by_agent(
                 booking=booking, by=people.agent, message="Too late", now=berlin(1, 10, 30)
             )
 
@@ -525,7 +525,7 @@ class TestAgentSide:
     def test_marking_a_call_once_it_has_started(self, people, status):
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_mark(booking=booking, status=status, by=people.agent, now=berlin(1, 10))
+        bookings.booking_mark(booking=booking, status=status, by=people.agent, now=berlin(1, 10))
 
         booking.refresh_from_db()
         assert booking.status == status
@@ -534,11 +534,11 @@ class TestAgentSide:
     def test_a_mark_can_be_corrected(self, people):
         booking = make_booking(people, berlin(1, 10))
         later = berlin(1, 11)
-        services.booking_mark(
+        bookings.booking_mark(
             booking=booking, status=BookingStatus.NO_SHOW, by=people.agent, now=later
         )
 
-        services.booking_mark(
+        bookings.booking_mark(
             booking=booking, status=BookingStatus.COMPLETED, by=people.agent, now=later
         )
 
@@ -548,7 +548,7 @@ class TestAgentSide:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError) as caught:
-            services.booking_mark(
+            bookings.booking_mark(
                 booking=booking,
                 status=BookingStatus.COMPLETED,
                 by=people.agent,
@@ -562,16 +562,16 @@ class TestAgentSide:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError, match="completed or as a no-show"):
-            services.booking_mark(
+            bookings.booking_mark(
                 booking=booking, status=BookingStatus.CANCELLED, by=people.agent, now=berlin(2, 9)
             )
 
     def test_a_cancelled_call_cannot_be_marked(self, people):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
 
         with pytest.raises(ValidationError, match="has been cancelled"):
-            services.booking_mark(
+            bookings.booking_mark(
                 booking=booking, status=BookingStatus.NO_SHOW, by=people.agent, now=berlin(2, 9)
             )
 
@@ -579,7 +579,7 @@ class TestAgentSide:
         booking = make_booking(people, berlin(1, 10))
 
         with pytest.raises(ValidationError, match="agent or a manager"):
-            services.booking_mark(
+            bookings.booking_mark(
                 booking=booking,
                 status=BookingStatus.COMPLETED,
                 by=people.customer,
@@ -589,13 +589,13 @@ class TestAgentSide:
     def test_notes_are_the_agents_and_do_not_change_the_invitation(self, people):
         booking = make_booking(people, berlin(1, 10))
 
-        services.booking_set_notes(booking=booking, notes=" Needs admin rights. ", by=people.agent)
+        bookings.booking_set_notes(booking=booking, notes=" Needs admin rights. ", by=people.agent)
 
         booking.refresh_from_db()
         assert booking.agent_notes == "Needs admin rights."
         assert booking.sequence == 0
         with pytest.raises(ValidationError, match="agent or a manager"):
-            services.booking_set_notes(booking=booking, notes="Hi", by=people.customer)
+            bookings.booking_set_notes(booking=booking, notes="Hi", by=people.customer)
 
 
 @pytest.mark.parametrize("status", [BookingStatus.COMPLETED, BookingStatus.NO_SHOW])
@@ -605,7 +605,7 @@ def test_calls_marked_after_they_started_still_count_towards_the_limit(people, s
         for hour, minute in [(9, 0), (13, 30), (14, 30), (15, 30)]
     ]
     later = berlin(4, 9, 31)
-    services.booking_mark(booking=first, status=status, by=people.agent, now=later)
+    bookings.booking_mark(booking=first, status=status, by=people.agent, now=later)
 
     with pytest.raises(ValidationError) as caught:
         make_booking(people, berlin(4, 16, 30), now=later)
@@ -616,10 +616,10 @@ def test_calls_marked_after_they_started_still_count_towards_the_limit(people, s
 def test_the_recheck_after_writing_counts_marked_calls_too(people, monkeypatch):
     schedule_for(people.agent, max_calls_per_day=1)
     first = make_booking(people, berlin(1, 10))
-    services.booking_mark(
+    bookings.booking_mark(
         booking=first, status=BookingStatus.COMPLETED, by=people.agent, now=berlin(1, 10, 5)
     )
-    monkeypatch.setattr(services, "_require_free_slot", lambda *args, **kwargs: None)
+    monkeypatch.setattr(bookings, "_require_free_slot", lambda *args, **kwargs: None)
 
     with pytest.raises(ValidationError) as caught:
         make_booking(people, berlin(1, 14))

@@ -37,13 +37,6 @@ SAFETY_MARGIN = datetime.timedelta(minutes=5)
 
 
 @pytest.fixture
-def eager_tasks(settings: Any) -> None:
-    """Run Celery tasks in the caller (the live server's thread) when they are enqueued."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
-
-
-@pytest.fixture
 def people() -> People:
     """Acme's customer lives in New York; the agent works Berlin hours (the default)."""
     people = vip_people()

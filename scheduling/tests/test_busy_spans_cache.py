@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling import selectors
+from scheduling import busy
 from scheduling.models import BusyFeed
 from scheduling.tests.factories import berlin, schedule_for, vip_people
 
@@ -40,9 +40,9 @@ def feed():
 def test_the_cached_answer_is_the_expanded_one(feed):
     start, end = berlin(1, 0), berlin(15, 0)
 
-    first = selectors.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
-    again = selectors.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
-    afresh = selectors._expand_feed(
+    first = busy.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
+    again = busy.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
+    afresh = busy._expand_feed(
         feed.uploaded_ics, start=start, end=end, zone=BERLIN, feed_id=feed.pk
     )
 
@@ -58,12 +58,12 @@ def test_the_cached_answer_is_the_expanded_one(feed):
 
 def test_a_new_copy_is_read_at_once(feed):
     start, end = berlin(1, 0), berlin(8, 0)
-    selectors.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
+    busy.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
 
     feed.uploaded_ics = weekly("Stand-up", 14)
     feed.save()
 
-    spans = selectors.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
+    spans = busy.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
     assert [span[0] for span in spans] == [berlin(2, 14), berlin(7, 14)]
 
 
@@ -71,7 +71,7 @@ def test_a_window_longer_than_the_cached_one_is_expanded_directly(feed):
     start = berlin(1, 0)
     end = start + datetime.timedelta(days=120)
 
-    spans = selectors.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
+    spans = busy.feed_busy_spans(feed=feed, start=start, end=end, zone=BERLIN)
 
     assert len(spans) == 2 * 17  # Mondays and Wednesdays over about 17 weeks
     assert spans[-1][0] < end

@@ -15,8 +15,8 @@ from django.urls import reverse
 from accounts.models import MANAGERS_GROUP
 from accounts.selectors import agent_choices
 from accounts.tests.factories import UserFactory
-from scheduling import services
 from scheduling.models import BusyFeed, TimeOff
+from scheduling.services import bookings
 from scheduling.tests.factories import (
     BERLIN,
     NOW,
@@ -137,7 +137,7 @@ class TestWhatTheWeekShows:
 
     def test_a_cancelled_call_is_struck_through(self, people, client_for):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_agent(booking=booking, by=people.agent, message="Ill")
+        bookings.booking_cancel_by_agent(booking=booking, by=people.agent, message="Ill")
 
         tuesday = day_column(client_for(people.agent).get(CALENDAR), "2026-12-01")
 
@@ -158,9 +158,9 @@ class TestWhatTheWeekShows:
         past = make_booking(people, berlin(1, 10), topic="Past call")
         make_booking(people, berlin(4, 10), topic="Next call")
         cancelled = make_booking(people, berlin(8, 10), topic="Called off")
-        services.booking_cancel_by_agent(booking=cancelled, by=people.agent, message="Ill")
+        bookings.booking_cancel_by_agent(booking=cancelled, by=people.agent, message="Ill")
         frozen.move_to(berlin(3, 12))
-        services.booking_mark(booking=past, status="completed", by=people.agent)
+        bookings.booking_mark(booking=past, status="completed", by=people.agent)
 
         response = client_for(people.agent).get(CALENDAR)
 

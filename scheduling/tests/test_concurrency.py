@@ -3,10 +3,6 @@
 Every thread has its own database connection (Django's are per thread) and closes it at the end.
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -16,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
 from accounts.tests.factories import CustomerFactory
-from scheduling import services
 from scheduling.models import Booking, BookingStatus
-from scheduling.services import SlotTaken
+from scheduling.services import bookings
+from scheduling.services.bookings import SlotTaken
 from scheduling.tests.factories import berlin, make_booking, schedule_for, vip_people
+from vipsupport.testing import run_on_sqlite
 
 ATTEMPTS = 20
 PROJECT = Path(__file__).resolve().parents[2]
@@ -51,13 +48,13 @@ def run_in_threads(targets):
 def check_then_wait(barrier, monkeypatch):
     """Hold every thread after its (passing) slot check until all have checked, so they all
     insert at once and only the database can tell them apart."""
-    check = services._require_free_slot
+    check = bookings._require_free_slot
 
     def checked_then_wait(*args, **kwargs):
         check(*args, **kwargs)
         barrier.wait(timeout=180)
 
-    monkeypatch.setattr(services, "_require_free_slot", checked_then_wait)
+    monkeypatch.setattr(bookings, "_require_free_slot", checked_then_wait)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,7 +135,7 @@ SQLITE_SCRIPT = textwrap.dedent(
 
     from accounts.tests.factories import CustomerFactory
     from scheduling.models import Booking
-    from scheduling.services import SlotTaken
+    from scheduling.services.bookings import SlotTaken
     from scheduling.tests.factories import berlin, make_booking, schedule_for, vip_people
 
     assert connection.vendor == "sqlite"
@@ -170,26 +167,6 @@ SQLITE_SCRIPT = textwrap.dedent(
 )
 
 
-def run_on_sqlite(script: str, tmp_path) -> dict:
-    """Run a script on a fresh SQLite database with the development settings; its last line."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "vipsupport.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
-    }
-    finished = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    return json.loads(finished.stdout.strip().splitlines()[-1])
-
-
 def test_on_sqlite_the_write_lock_and_recheck_keep_one_booking(tmp_path):
     """The development default: 20 threads, each with its own SQLite connection, one slot."""
     result = run_on_sqlite(SQLITE_SCRIPT.format(attempts=ATTEMPTS), tmp_path)
@@ -215,8 +192,8 @@ SQLITE_OUTBOX_SCRIPT = textwrap.dedent(
     mail.outbox = []
     call_command("migrate", verbosity=0)
 
-    from scheduling import emails
-    from scheduling.models import CallEmail
+    from outbox import services
+    from outbox.models import Email
     from scheduling.tests.factories import berlin, make_booking, vip_people
 
     assert connection.vendor == "sqlite"
@@ -227,7 +204,7 @@ SQLITE_OUTBOX_SCRIPT = textwrap.dedent(
     def send():
         try:
             barrier.wait(timeout=180)
-            emails.call_emails_send_pending()
+            services.emails_send_pending()
         except Exception as error:
             errors.append(repr(error))
         finally:
@@ -238,14 +215,15 @@ SQLITE_OUTBOX_SCRIPT = textwrap.dedent(
         thread.start()
     for thread in threads:
         thread.join()
-    states = sorted(CallEmail.objects.values_list("state", flat=True))
+    states = sorted(Email.objects.values_list("state", flat=True))
     print(json.dumps({{"sent": len(mail.outbox), "errors": errors, "states": states}}))
     """
 )
 
 
 def test_on_sqlite_parallel_senders_send_each_e_mail_once(tmp_path):
-    """The development default has no SKIP LOCKED: the write lock keeps claims apart."""
+    """A call booked on the development default, whose two invitations 8 outbox senders race
+    for: SQLite has no SKIP LOCKED, the write lock keeps their claims apart."""
     result = run_on_sqlite(SQLITE_OUTBOX_SCRIPT.format(senders=8), tmp_path)
 
     assert result == {"sent": 2, "errors": [], "states": ["sent", "sent"]}

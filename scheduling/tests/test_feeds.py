@@ -16,10 +16,12 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from scheduling import feeds, selectors, slots
+from scheduling import busy, slots
+from scheduling.busy import feed_busy_spans
 from scheduling.models import BusyFeed
-from scheduling.selectors import agent_calendar, feed_busy_spans
-from scheduling.tasks import refresh_busy_feeds
+from scheduling.selectors import agent_calendar
+from scheduling.services import feeds
+from scheduling.tasks import refresh_busy_feed, refresh_busy_feeds
 from scheduling.tests.factories import BERLIN, NOW, berlin, call_type, schedule_for, vip_people
 
 pytestmark = pytest.mark.django_db
@@ -583,6 +585,17 @@ def test_the_task_refreshes_every_url_feed_and_counts_the_good_ones(server, agen
     assert sorted(server.requests) == ["/broken.ics", "/feed.ics", "/other.ics"]
 
 
+def test_the_task_for_one_feed_reads_that_feed_alone(server, agent):
+    feed = url_feed(agent, server.serve("/feed.ics"), "Just added")
+    url_feed(agent, server.serve("/other.ics", body=OTHER_FEED), "Other")
+
+    assert refresh_busy_feed.apply(args=[feed.pk]).get() is True
+
+    feed.refresh_from_db()
+    assert feed.last_good_ics == GOOD_FEED
+    assert server.requests == ["/feed.ics"]
+
+
 def test_one_crashing_feed_does_not_stop_the_others(server, agent, monkeypatch):
     first = url_feed(agent, server.serve("/first.ics"), "First")
     second = url_feed(agent, server.serve("/feed.ics"), "Second")
@@ -663,7 +676,7 @@ def test_a_stored_copy_repeating_every_minute_stays_cheap_to_read(client_for):
 
 
 def test_only_so_many_events_of_a_feed_count(agent, monkeypatch, caplog):
-    monkeypatch.setattr(selectors, "MAX_FEED_OCCURRENCES", 100)
+    monkeypatch.setattr(busy, "MAX_FEED_OCCURRENCES", 100)
     minutes = ",".join(str(minute) for minute in range(60))
     every_minute_too = "DTSTART:20261101T000000Z\r\nDURATION:PT30S\r\n"
     feed = stored_feed(

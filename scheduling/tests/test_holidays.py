@@ -1,14 +1,14 @@
-"""The support calendar's holidays close the desk for calls too (wired by SCHEDULING_HOLIDAYS)."""
+"""The support desk's holidays close it for calls too (`desk.selectors.desk_holidays`)."""
 
 import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from desk.models import Holiday, SupportCalendar
 from scheduling import selectors
 from scheduling.models import DateOverride
 from scheduling.tests.factories import berlin, make_booking, schedule_for, vip_people
-from sla.models import BusinessHours, Holiday, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def people():
 
 @pytest.fixture
 def christmas_eve():
-    calendar = SlaPolicy.objects.get(code=SlaPolicy.VIP).calendar
+    calendar = SupportCalendar.objects.get(is_desk=True)
     return Holiday.objects.create(calendar=calendar, date=CHRISTMAS_EVE, name="Christmas Eve")
 
 
@@ -64,7 +64,7 @@ def test_a_date_override_opens_a_holiday_for_an_agent(people, christmas_eve):
 
 
 def test_holidays_of_other_calendars_do_not_close_the_desk(people):
-    elsewhere = BusinessHours.objects.create(name="Sofia office", time_zone="Europe/Sofia")
+    elsewhere = SupportCalendar.objects.create(name="Sofia office", time_zone="Europe/Sofia")
     Holiday.objects.create(calendar=elsewhere, date=CHRISTMAS_EVE, name="Christmas Eve")
 
     assert week_of_christmas(people.agent).intervals_on(CHRISTMAS_EVE)

@@ -8,9 +8,10 @@ import datetime
 import pytest
 from icalendar import Calendar
 
-from scheduling import ical, services
+from scheduling import ical
 from scheduling.ical import Audience, Method
 from scheduling.models import BookingStatus
+from scheduling.services import bookings
 from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
 from tickets.tests.factories import make_ticket
 
@@ -110,11 +111,11 @@ class TestInvitation:
         self, booking, people
     ):
         first = only_event(invitation(booking))
-        services.booking_reschedule(
+        bookings.booking_reschedule(
             booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
         )
         moved = only_event(invitation(booking))
-        services.booking_cancel_by_agent(
+        bookings.booking_cancel_by_agent(
             booking=booking, by=people.agent, message="I am ill, sorry.", now=NOW
         )
         cancel = invitation(booking, method=Method.CANCEL)
@@ -152,7 +153,7 @@ class TestRoles:
             invitation(booking, Method.REQUEST, audience=Audience.AGENT)
         with pytest.raises(ValueError, match="customer's copy of a confirmed call"):
             invitation(booking, Method.CANCEL)
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
         with pytest.raises(
             ValueError, match="customer's copy of a cancelled call is sent as CANCEL"
         ):
@@ -162,7 +163,7 @@ class TestRoles:
             invitation(booking, Method.PUBLISH, audience=Audience.AGENT)
 
     def test_a_cancel_lists_the_customer_but_asks_for_nothing(self, booking, people):
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
 
         calendar = invitation(booking, Method.CANCEL)
         event = only_event(calendar)
@@ -179,7 +180,7 @@ class TestRoles:
     @pytest.mark.parametrize("cancelled", [False, True], ids=["confirmed", "cancelled"])
     def test_the_agents_copy_is_published_without_attendees(self, booking, people, cancelled):
         if cancelled:
-            services.booking_cancel_by_agent(
+            bookings.booking_cancel_by_agent(
                 booking=booking, by=people.agent, message="I am ill, sorry.", now=NOW
             )
         customer = only_event(invitation(booking, Method.CANCEL if cancelled else Method.REQUEST))
@@ -217,13 +218,13 @@ class TestFeed:
         done = make_booking(people, berlin(1, 10))
         missed = make_booking(people, berlin(1, 14))
         cancelled = make_booking(people, berlin(2, 10))
-        services.booking_mark(
+        bookings.booking_mark(
             booking=done, status=BookingStatus.COMPLETED, by=people.agent, now=berlin(1, 11)
         )
-        services.booking_mark(
+        bookings.booking_mark(
             booking=missed, status=BookingStatus.NO_SHOW, by=people.agent, now=berlin(1, 15)
         )
-        services.booking_cancel_by_customer(booking=cancelled, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=cancelled, by=people.customer, now=NOW)
 
         calendar = parse(
             ical.feed_calendar(

@@ -1,4 +1,5 @@
-"""iMIP e-mails: the real chain service → on_commit → Celery task (eager) → e-mail to both sides.
+"""iMIP e-mails: the real chain service → outbox → on_commit → Celery task (eager) → e-mail to
+both sides.
 
 The call is Tuesday 2026-12-01 10:00-10:30 in Berlin (09:00 UTC, 04:00 in New York).
 """
@@ -11,8 +12,13 @@ from django.core.mail.backends.locmem import EmailBackend
 from icalendar import Calendar
 from kombu.exceptions import OperationalError
 
-from scheduling import emails, ical, services, tasks
-from scheduling.models import BookingStatus, CallEmail, CallEmailState
+from outbox import tasks as outbox_tasks
+from outbox.models import MAX_ATTEMPTS, Email, EmailState
+from outbox.services import emails_send_pending
+from scheduling import emails, ical
+from scheduling.emails import CallEmailKind
+from scheduling.models import Booking, BookingStatus
+from scheduling.services import bookings
 from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +29,6 @@ UTC = datetime.UTC
 @pytest.fixture
 def people():
     return vip_people()
-
-
-@pytest.fixture
-def eager_tasks(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
 
 
 class RefuseAgentBackend(EmailBackend):
@@ -58,6 +58,16 @@ def by_recipient(messages) -> dict:
 def event_of(message):
     [event] = calendar_part(message)[1].walk("VEVENT")
     return event
+
+
+def outbox_of(booking: Booking):
+    """The booking's e-mails in the outbox, oldest first."""
+    return Email.objects.filter(topic__in=emails.call_email_topics(booking_id=booking.pk))
+
+
+def invitations_of(booking: Booking):
+    topic = emails.call_email_topic(booking_id=booking.pk, kind=CallEmailKind.INVITATION)
+    return Email.objects.filter(topic=topic)
 
 
 class TestWholeChain:
@@ -102,19 +112,19 @@ class TestWholeChain:
         assert f"{people.customer.get_full_name()} of Acme Ltd booked a call" in agent_mail.body
         assert f"/calendar/calls/{booking.pk}/" in agent_mail.body
 
+    # Three real commits: the outbox enqueues its sender once per transaction, and inside one
+    # test transaction the three steps would share one.
+    @pytest.mark.django_db(transaction=True)
     def test_moving_then_cancelling_sends_updates_with_one_uid_and_rising_sequence(
-        self, people, eager_tasks, django_capture_on_commit_callbacks
+        self, people, eager_tasks
     ):
-        with django_capture_on_commit_callbacks(execute=True):
-            booking = make_booking(people, berlin(1, 10))
-        with django_capture_on_commit_callbacks(execute=True):
-            services.booking_reschedule(
-                booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
-            )
-        with django_capture_on_commit_callbacks(execute=True):
-            services.booking_cancel_by_customer(
-                booking=booking, by=people.customer, message="Solved it ourselves.", now=NOW
-            )
+        booking = make_booking(people, berlin(1, 10))
+        bookings.booking_reschedule(
+            booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
+        )
+        bookings.booking_cancel_by_customer(
+            booking=booking, by=people.customer, message="Solved it ourselves.", now=NOW
+        )
 
         assert len(mail.outbox) == 6
         booked, moved, cancelled = mail.outbox[0:2], mail.outbox[2:4], mail.outbox[4:6]
@@ -184,36 +194,37 @@ class TestWholeChain:
 class TestWhatIsSent:
     def test_a_superseded_version_is_dropped_and_only_the_current_one_goes_out(self, people):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_reschedule(
+        bookings.booking_reschedule(
             booking=booking, starts_at=berlin(2, 14), by=people.customer, now=NOW
         )
 
-        assert tasks.send_call_emails() == 2
+        assert outbox_tasks.send_pending_emails() == 2
         assert {event_of(message)["sequence"] for message in mail.outbox} == {1}
-        states = CallEmail.objects.filter(booking=booking).values_list("sequence", "state")
-        assert sorted(states) == [
-            (0, CallEmailState.SKIPPED),
-            (0, CallEmailState.SKIPPED),
-            (1, CallEmailState.SENT),
-            (1, CallEmailState.SENT),
+        # Oldest first: the first version's two, dropped by the move; the move's two, sent.
+        assert list(invitations_of(booking).values_list("state", flat=True)) == [
+            EmailState.DROPPED,
+            EmailState.DROPPED,
+            EmailState.SENT,
+            EmailState.SENT,
         ]
 
     def test_the_outbox_rows_carry_the_moment_of_the_change_that_wrote_them(self, people):
         booking = make_booking(people, berlin(1, 10), now=NOW)
         moved_at = NOW + datetime.timedelta(minutes=7)
-        services.booking_reschedule(
+        bookings.booking_reschedule(
             booking=booking, starts_at=berlin(2, 14), by=people.customer, now=moved_at
         )
 
-        rows = CallEmail.objects.filter(booking=booking).order_by("sequence", "pk")
-        first, moved = (
-            [row for row in rows if row.sequence == 0],
-            [row for row in rows if row.sequence == 1],
-        )
+        first, moved = invitations_of(booking)[:2], invitations_of(booking)[2:]
         assert {(row.created_at, row.next_attempt_at, row.done_at) for row in first} == {
             (NOW, NOW, moved_at)
         }
         assert {(row.created_at, row.next_attempt_at) for row in moved} == {(moved_at, moved_at)}
+        # Rendered when written: each version's DTSTAMP is the moment of its change.
+        for rows, stamp in ((first, NOW), (moved, moved_at)):
+            for row in rows:
+                [event] = Calendar.from_ical(row.alternatives[0]["content"]).walk("VEVENT")
+                assert event.decoded("dtstamp") == stamp
         booking.refresh_from_db()
         assert (booking.created_at, booking.placed_at, booking.updated_at) == (
             NOW,
@@ -223,21 +234,25 @@ class TestWhatIsSent:
 
     def test_a_finished_call_sends_nothing(self, people):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_mark(
+        bookings.booking_mark(
             booking=booking, status=BookingStatus.COMPLETED, by=people.agent, now=berlin(1, 11)
         )
 
-        assert emails.call_emails_send_pending() == 0
+        assert emails_send_pending() == 0
         assert mail.outbox == []
-        assert set(CallEmail.objects.values_list("state", flat=True)) == {CallEmailState.SKIPPED}
+        assert set(outbox_of(booking).values_list("state", flat=True)) == {EmailState.DROPPED}
 
     def test_a_deleted_booking_takes_its_e_mails_with_it(self, people):
         booking = make_booking(people, berlin(1, 10))
+        topics = emails.call_email_topics(booking_id=booking.pk)
         booking.delete()
 
-        assert emails.call_emails_send_pending() == 0
+        assert emails_send_pending() == 0
         assert mail.outbox == []
-        assert not CallEmail.objects.exists()
+        # The outbox keeps its record of them, none of them still to be sent.
+        deleted = Email.objects.filter(topic__in=topics)
+        assert deleted.count() == 2
+        assert set(deleted.values_list("state", flat=True)) == {EmailState.DROPPED}
 
     def test_each_recipient_is_retried_alone_and_never_sent_twice(
         self, people, settings, monkeypatch
@@ -246,16 +261,16 @@ class TestWhatIsSent:
         settings.EMAIL_BACKEND = "scheduling.tests.test_invitations.RefuseAgentBackend"
         monkeypatch.setattr(RefuseAgentBackend, "refused", people.agent.email)
 
-        assert emails.call_emails_send_pending(now=NOW) == 1
+        assert emails_send_pending(now=NOW) == 1
         assert [message.to for message in mail.outbox] == [[people.customer.email]]
-        failed = CallEmail.objects.get(recipient=people.agent)
-        assert (failed.state, failed.attempts) == (CallEmailState.PENDING, 1)
+        failed = Email.objects.get(to=people.agent.email)
+        assert (failed.state, failed.attempts) == (EmailState.PENDING, 1)
         assert "refused" in failed.last_error
 
         # Retried after its back-off only; the customer's e-mail is not sent again.
-        assert emails.call_emails_send_pending(now=NOW + datetime.timedelta(minutes=1)) == 0
+        assert emails_send_pending(now=NOW + datetime.timedelta(minutes=1)) == 0
         monkeypatch.setattr(RefuseAgentBackend, "refused", "")
-        assert emails.call_emails_send_pending(now=NOW + datetime.timedelta(minutes=2)) == 1
+        assert emails_send_pending(now=NOW + datetime.timedelta(minutes=2)) == 1
         assert sorted(message.to[0] for message in mail.outbox) == sorted(
             [people.customer.email, people.agent.email]
         )
@@ -265,12 +280,12 @@ class TestWhatIsSent:
         settings.EMAIL_BACKEND = "scheduling.tests.test_invitations.RefuseAgentBackend"
         monkeypatch.setattr(RefuseAgentBackend, "refused", people.agent.email)
         moment = NOW
-        for _ in range(emails.MAX_ATTEMPTS):
-            emails.call_emails_send_pending(now=moment)
+        for _ in range(MAX_ATTEMPTS):
+            emails_send_pending(now=moment)
             moment += datetime.timedelta(hours=2)
 
-        failed = CallEmail.objects.get(recipient=people.agent)
-        assert (failed.state, failed.attempts) == (CallEmailState.FAILED, emails.MAX_ATTEMPTS)
+        failed = Email.objects.get(to=people.agent.email)
+        assert (failed.state, failed.attempts) == (EmailState.FAILED, MAX_ATTEMPTS)
 
     def test_a_broker_outage_loses_no_invitation(
         self, people, monkeypatch, django_capture_on_commit_callbacks
@@ -280,22 +295,22 @@ class TestWhatIsSent:
         def broker_down(*args, **kwargs):
             raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-        monkeypatch.setattr(tasks.send_call_emails, "delay", broker_down)
+        monkeypatch.setattr(outbox_tasks.send_pending_emails, "delay", broker_down)
 
         with django_capture_on_commit_callbacks(execute=True):
             booking = make_booking(people, berlin(1, 10))
 
         assert booking.pk is not None
-        assert CallEmail.objects.filter(state=CallEmailState.PENDING).count() == 2
-        # The minute scan (Beat) sends what the on-commit task could not.
-        assert tasks.send_due_reminders() == 0
+        assert outbox_of(booking).filter(state=EmailState.PENDING).count() == 2
+        # The outbox's minute run (Beat) sends what the on-commit task could not.
+        assert outbox_tasks.send_pending_emails() == 2
         assert len(mail.outbox) == 2
 
     def test_the_links_use_the_portal_address(self, people, settings):
         settings.PORTAL_URL = "https://support.example.com"
         booking = make_booking(people, berlin(1, 10))
 
-        emails.call_emails_send_pending()
+        emails_send_pending()
 
         sent = by_recipient(mail.outbox)
         link = f"https://support.example.com/book/calls/{booking.pk}/"

@@ -13,7 +13,9 @@ from django.urls import path, reverse
 from accounts.admin import UserAdmin
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from outbox.models import Email, EmailState
 from scheduling.admin import AgentScheduleAdmin, BookingAdmin, CallTypeAdmin
+from scheduling.busy import feed_busy_spans
 from scheduling.models import (
     BOOKING_NO_OVERLAP,
     AgentSchedule,
@@ -25,8 +27,14 @@ from scheduling.models import (
     TimeOff,
     WeeklyHours,
 )
-from scheduling.selectors import feed_busy_spans
-from scheduling.tests.factories import NOW, berlin, call_type, schedule_for, vip_people
+from scheduling.tests.factories import (
+    NOW,
+    berlin,
+    call_type,
+    make_booking,
+    schedule_for,
+    vip_people,
+)
 from vipsupport import urls as project_urls
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +330,27 @@ def test_the_schedule_and_booking_admin_pages_render(client, people):
     add = reverse("scheduling_admin:scheduling_agentschedule_add")
     assert client.get(add).status_code == 200
     assert client.get(reverse("scheduling_admin:scheduling_booking_add")).status_code == 403
+
+
+@pytest.mark.urls(__name__)
+def test_the_booking_admin_shows_the_bookings_e_mails_in_the_outbox(client, people):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    booking = make_booking(people, berlin(1, 10))
+    other = make_booking(people, berlin(2, 10))
+    Email.objects.filter(topic__startswith=f"booking:{booking.pk}:").update(
+        state=EmailState.FAILED, last_error="550 mailbox unavailable"
+    )
+
+    change = reverse("scheduling_admin:scheduling_booking_change", args=[booking.pk])
+    page = client.get(change).content.decode()
+
+    assert page.count(f"<td>booking:{booking.pk}:invitation</td>") == 2
+    assert f"<td>{people.customer.email}</td>" in page
+    assert "550 mailbox unavailable" in page
+    assert "<td>Failed</td>" in page
+    assert f"booking:{other.pk}:" not in page
+    outbox = reverse("admin:outbox_email_changelist")
+    assert f'href="{outbox}?q=booking%3A{booking.pk}%3A"' in page
 
 
 @pytest.mark.urls(__name__)

@@ -19,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desk.business_time import BusinessCalendar
+from desk.defaults import DESK_WEEKLY
 from scheduling.slots import (
     ANALYSIS_CALL,
     SUPPORT_CALL,
-    SUPPORT_WEEKLY,
     TRAINING_CALL,
     Availability,
     Booking,
@@ -32,7 +33,6 @@ from scheduling.slots import (
     free_slots,
     slots_by_local_day,
 )
-from sla.business_time import BusinessCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -90,7 +90,7 @@ def test_defaults_are_the_support_calendar_and_the_product_call_types() -> None:
     availability = Availability()
     assert availability.time_zone == "Europe/Berlin"
     assert dict(availability.weekly) == {d: ((time(9), time(17)),) for d in range(5)}
-    assert availability.weekly == SUPPORT_WEEKLY
+    assert availability.weekly == DESK_WEEKLY
     assert not availability.overrides
     assert not availability.holidays
     assert SUPPORT_CALL.duration == 30 * MIN

@@ -13,8 +13,9 @@ from icalendar import Calendar
 
 from accounts.models import MANAGERS_GROUP
 from accounts.tests.factories import UserFactory
-from scheduling import ical, services
+from scheduling import ical
 from scheduling.models import CalendarFeed
+from scheduling.services import bookings
 from scheduling.subscriptions import calendar_feed_create
 from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
 
@@ -189,7 +190,7 @@ class TestFeed:
 
     def test_cancelled_calls_stay_marked_and_old_calls_drop_out(self, people, client):
         booking = make_booking(people, berlin(1, 10))
-        services.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
+        bookings.booking_cancel_by_customer(booking=booking, by=people.customer, now=NOW)
         token = calendar_feed_create(user=people.agent)
         url = reverse("scheduling:feed", args=[token])
 

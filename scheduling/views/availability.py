@@ -2,123 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.forms import form_add_service_errors
-from accounts.models import Role, User
-from accounts.permissions import role_required
-from scheduling import feeds, selectors, services
-from scheduling.models import BusyFeed, TimeOff, Weekday
+from accounts.models import User
+from accounts.permissions import staff_only
+from desk.models import Weekday
+from scheduling import selectors
+from scheduling.forms import FeedUploadForm, FeedUrlForm, TimeOffForm
+from scheduling.models import BusyFeed, TimeOff
+from scheduling.services import availability as availability_service
+from vipsupport.forms import form_add_service_errors
 
 # Managers and administrators who also take calls have an agent profile too.
-agents_only = role_required(Role.AGENT, Role.SENIOR, Role.MANAGER, Role.ADMIN)
 
-_DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class ZonedDateTimeField(forms.DateTimeField):
-    """A wall-clock date and time read in a given zone (the agent's schedule's), not the
-    request's; times that do not exist or occur twice there are refused."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_DATETIME_LOCAL)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.zone = ZoneInfo("UTC")
-
-    def to_python(self, value: Any) -> Any:
-        with timezone.override(self.zone):
-            return super().to_python(value)
-
-
-def _when_field(label: Promise, required: Promise) -> ZonedDateTimeField:
-    return ZonedDateTimeField(
-        label=label,
-        error_messages={
-            "required": required,
-            "invalid": gettext_lazy("Enter a date and time, e.g. 2026-12-24 09:00."),
-        },
-    )
-
-
-class TimeOffForm(forms.Form):
-    starts_at = _when_field(gettext_lazy("From"), gettext_lazy("Say when your time off starts."))
-    ends_at = _when_field(gettext_lazy("Until"), gettext_lazy("Say when your time off ends."))
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"),
-        max_length=200,
-        required=False,
-        help_text=gettext_lazy("Optional; customers do not see it."),
-    )
-
-    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
-        kwargs["prefix"] = "off"
-        super().__init__(*args, **kwargs)
-        for name in ("starts_at", "ends_at"):
-            self.fields[name].zone = zone  # type: ignore[attr-defined]
-
-
-class FeedUrlForm(forms.Form):
-    url = forms.CharField(
-        label=gettext_lazy("Calendar address"),
-        max_length=2000,
-        help_text=gettext_lazy(
-            "The secret iCalendar address of your calendar (https:// or webcal://); it is "
-            "read every 15 minutes."
-        ),
-        error_messages={"required": gettext_lazy("Give the calendar's address.")},
-        widget=forms.URLInput(attrs={"placeholder": "https://…/basic.ics"}),
-    )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["prefix"] = "url"
-        super().__init__(*args, **kwargs)
-
-
-class FeedUploadForm(forms.Form):
-    uploaded_ics = forms.FileField(
-        label=gettext_lazy(".ics file"),
-        help_text=gettext_lazy("A calendar exported as iCalendar (.ics); it is not updated."),
-        error_messages={
-            "required": gettext_lazy("Choose an .ics file to upload."),
-            "empty": gettext_lazy("The file is empty."),
-        },
-        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
-    )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["prefix"] = "upload"
-        super().__init__(*args, **kwargs)
-
-    def clean_uploaded_ics(self) -> str:
-        """The file's text; the service checks that it is a calendar."""
-        upload = self.cleaned_data["uploaded_ics"]
-        limit = services.MAX_BUSY_FEED_UPLOAD_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                _("The file is larger than %(size)s.") % {"size": filesizeformat(limit)}
-            )
-        try:
-            return str(upload.read().decode("utf-8-sig"))
-        except UnicodeDecodeError as error:
-            raise ValidationError(
-                _("This is not an iCalendar (.ics) file: it is not UTF-8 text.")
-            ) from error
+# Feeds added in this session whose first read the agent has not been told about yet: a worker
+# reads them after the request, so the page says how it went once it knows.
+AWAITING_FIRST_READ_SESSION_KEY = "scheduling:feeds-awaiting-first-read"
 
 
 def _agent(request: HttpRequest) -> User:
@@ -128,7 +35,7 @@ def _agent(request: HttpRequest) -> User:
     return user
 
 
-@agents_only
+@staff_only
 def availability(request: HttpRequest) -> HttpResponse:
     agent = _agent(request)
     overview = selectors.agent_availability(agent=agent, now=timezone.now())
@@ -152,6 +59,7 @@ def availability(request: HttpRequest) -> HttpResponse:
                 return redirect("scheduling:availability")
         else:
             messages.error(request, _("Unknown form; please try again."))
+    _tell_first_reads(request, overview.feeds)
     weekly = [
         (label, overview.weekly.get(day, ()))
         for day, label in Weekday.choices  # Monday first
@@ -165,7 +73,7 @@ def availability(request: HttpRequest) -> HttpResponse:
             "time_off_form": time_off_form,
             "url_form": url_form,
             "upload_form": upload_form,
-            "max_feeds": services.MAX_BUSY_FEEDS,
+            "max_feeds": availability_service.MAX_BUSY_FEEDS,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -175,7 +83,7 @@ def _add_time_off(request: HttpRequest, agent: User, form: TimeOffForm) -> bool:
     if not form.is_valid():
         return False
     try:
-        services.time_off_add(
+        availability_service.time_off_add(
             agent=agent,
             starts_at=form.cleaned_data["starts_at"],
             ends_at=form.cleaned_data["ends_at"],
@@ -192,26 +100,48 @@ def _add_feed_url(request: HttpRequest, agent: User, form: FeedUrlForm) -> bool:
     if not form.is_valid():
         return False
     try:
-        feed = services.busy_feed_add_url(
+        feed = availability_service.busy_feed_add_url(
             agent=agent, url=form.cleaned_data["url"], name=form.cleaned_data["name"]
         )
     except ValidationError as error:
         form_add_service_errors(form, error)
         return False
-    # Read it once now, outside any transaction, so the agent sees at once whether it works.
-    if feeds.busy_feed_refresh(feed_id=feed.pk):
-        messages.success(request, _("The calendar is added and was read successfully."))
-    else:
-        feed.refresh_from_db(fields=["last_error"])
-        messages.warning(
-            request,
-            _(
-                "The calendar is added, but it could not be read: %(error)s It is tried again "
-                "every 15 minutes."
-            )
-            % {"error": feed.last_error},
-        )
+    awaiting = request.session.get(AWAITING_FIRST_READ_SESSION_KEY, [])
+    request.session[AWAITING_FIRST_READ_SESSION_KEY] = [*awaiting, feed.pk]
+    messages.success(
+        request,
+        _("The calendar is added; it is read in a moment, and this page will say how that went."),
+    )
     return True
+
+
+def _tell_first_reads(request: HttpRequest, feeds: list[BusyFeed]) -> None:
+    """Tell the agent, one time, how the first read of each feed they added went."""
+    awaiting = request.session.get(AWAITING_FIRST_READ_SESSION_KEY)
+    if not awaiting:
+        return
+    still_awaiting = []
+    for feed in feeds:
+        if feed.pk not in awaiting:
+            continue
+        name = feed.name or feed.url
+        if feed.last_error:
+            messages.warning(
+                request,
+                _(
+                    "The calendar “%(name)s” could not be read: %(error)s It is tried again "
+                    "every 15 minutes."
+                )
+                % {"name": name, "error": feed.last_error},
+            )
+        elif feed.fetched_at is not None:
+            messages.success(
+                request, _("The calendar “%(name)s” was read successfully.") % {"name": name}
+            )
+        else:
+            still_awaiting.append(feed.pk)
+    # Feeds deleted meanwhile drop out here too.
+    request.session[AWAITING_FIRST_READ_SESSION_KEY] = still_awaiting
 
 
 def _add_feed_upload(request: HttpRequest, agent: User, form: FeedUploadForm) -> bool:
@@ -219,7 +149,7 @@ def _add_feed_upload(request: HttpRequest, agent: User, form: FeedUploadForm) ->
         return False
     upload = form.files[form.add_prefix("uploaded_ics")]
     try:
-        services.busy_feed_add_upload(
+        availability_service.busy_feed_add_upload(
             agent=agent,
             ics_text=form.cleaned_data["uploaded_ics"],
             name=form.cleaned_data["name"] or getattr(upload, "name", "")[:100],
@@ -231,22 +161,22 @@ def _add_feed_upload(request: HttpRequest, agent: User, form: FeedUploadForm) ->
     return True
 
 
-@agents_only
+@staff_only
 @require_POST
 def time_off_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.time_off_delete(agent=_agent(request), time_off_id=pk)
+        availability_service.time_off_delete(agent=_agent(request), time_off_id=pk)
     except TimeOff.DoesNotExist as error:
         raise Http404 from error
     messages.success(request, _("The time off is deleted."))
     return redirect("scheduling:availability")
 
 
-@agents_only
+@staff_only
 @require_POST
 def busy_feed_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.busy_feed_delete(agent=_agent(request), feed_id=pk)
+        availability_service.busy_feed_delete(agent=_agent(request), feed_id=pk)
     except BusyFeed.DoesNotExist as error:
         raise Http404 from error
     messages.success(request, _("The calendar is removed; its events no longer count as busy."))

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,29 +21,34 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.forms import form_add_service_errors
-from accounts.models import Company, Role, User
-from accounts.permissions import role_required
+from accounts.models import Company, User
+from accounts.permissions import customer_only
 from accounts.selectors import (
-    SUPPORT_DESK_ZONE,
     company_active_addon,
     company_dedicated_contact,
     dedicated_agent_addon,
 )
-from scheduling import selectors, services, slots
-from scheduling.forms import BookingForm, CancelForm, RescheduleForm, instant_param, parse_instant
+from desk.selectors import desk_zone
+from scheduling import offers, selectors
+from scheduling.forms import (
+    BookingForm,
+    CustomerCancelForm,
+    RescheduleForm,
+    instant_param,
+    parse_instant,
+)
 from scheduling.models import Booking, CallType
-from scheduling.services import SlotTaken
+from scheduling.services import bookings
+from scheduling.services.bookings import SlotTaken
 from scheduling.weeks import Week
-from tickets.models import OPEN_STATUSES, Ticket
-from tickets.views import HtmxHttpRequest
+from tickets.selectors import tickets_open_for_company
+from vipsupport.forms import form_add_service_errors
+from vipsupport.htmx import HtmxHttpRequest
 from vipsupport.zones import current_zone
-
-customer_only = role_required(Role.CUSTOMER)
 
 # Shown under each seeded call type on the first page; a type added later shows its name only.
 CALL_TYPE_DESCRIPTIONS = {
@@ -103,68 +106,6 @@ def _wants_json(request: HttpRequest) -> bool:
 # ---------------------------------------------------------------------------- the week of slots
 
 
-@dataclass(frozen=True)
-class OfferedSlot:
-    """A free time as a button: when, and with whom (the backup when standing in)."""
-
-    start: datetime.datetime
-    end: datetime.datetime
-    agent: User
-    standing_in: bool
-
-    @property
-    def param(self) -> str:
-        return instant_param(self.start)
-
-
-def _offered_slots(
-    *,
-    company: Company,
-    call_type: CallType,
-    week: Week,
-    now: datetime.datetime,
-    booking: Booking | None = None,
-) -> list[OfferedSlot]:
-    """The week's free times, each with the agent `company_call_agent` names for it.
-
-    The dedicated agent's free times, and the backup's while the backup stands in; a booking
-    being moved keeps its agent, so only that agent's times count.
-    """
-    duration = booking.duration if booking else call_type.duration
-    agents = selectors.company_call_agents(
-        company=company, start=week.start, end=week.end + duration
-    )
-    if booking is not None:
-        candidates = [booking.agent]
-    else:
-        candidates = [agent for agent in (agents.dedicated, agents.backup) if agent is not None]
-        if agents.backup is not None and not agents.backup_needed(week.start):
-            candidates.remove(agents.backup)
-    offered = []
-    for agent in candidates:
-        free = services.call_free_starts(
-            agent=agent,
-            call_type=call_type,
-            now=now,
-            start=week.start,
-            end=week.end,
-            booking=booking,
-        )
-        for start in free:
-            taker = agents.agent_for(start, start + duration)
-            if taker is not None and taker.pk == agent.pk:
-                offered.append(OfferedSlot(start, start + duration, agent, agents.stands_in(agent)))
-    return offered
-
-
-def _bookable_weeks(call_type: CallType, now: datetime.datetime) -> tuple[Week, Week]:
-    """The customer's current week and the week of the last bookable moment."""
-    zone = current_zone()
-    first = Week.containing(timezone.localdate(now), zone)
-    last = Week.containing(timezone.localdate(now + call_type.horizon), zone)
-    return first, last
-
-
 def _week_context(
     request: HttpRequest,
     *,
@@ -173,57 +114,26 @@ def _week_context(
     page_url: str,
     booking: Booking | None = None,
 ) -> dict[str, Any]:
-    """The week the page shows (`?week=` within now..horizon; by default the first week with a
-    free time) and its free times by day."""
-    first, last = _bookable_weeks(call_type, now)
-    default_day = timezone.localdate(booking.starts_at) if booking else first.monday
-    week_notice = ""
-    try:
-        week = Week.from_param(request.GET.get("week"), zone=first.zone, today=default_day)
-    except (ValueError, OverflowError):
-        week = first
-        week_notice = _("That week is not a date we understand; here is this week.")
-    if not first.monday <= week.monday <= last.monday:
-        horizon_days = max(1, round(call_type.horizon / datetime.timedelta(days=1)))
-        week_notice = ngettext(
-            "Calls can be booked from now up to %(days)d day ahead; here is this week.",
-            "Calls can be booked from now up to %(days)d days ahead; here is this week.",
-            horizon_days,
-        ) % {"days": horizon_days}
-        week = first
-    offered = _offered_slots(
-        company=_company(request), call_type=call_type, week=week, now=now, booking=booking
+    """The week the page shows (`?week=`, see `offers.offered_week`) and its free times by day."""
+    offered = offers.offered_week(
+        company=_company(request),
+        call_type=call_type,
+        now=now,
+        zone=current_zone(),
+        asked=request.GET.get("week"),
+        booking=booking,
     )
-    if "week" not in request.GET and booking is None:
-        # Late in the week every time may have passed: open on the first week with one.
-        while not offered and week.monday < last.monday:
-            week = week.next
-            offered = _offered_slots(
-                company=_company(request), call_type=call_type, week=week, now=now, booking=None
-            )
-    by_start = {slot.start: slot for slot in offered}
-    by_day = slots.slots_by_local_day(
-        [slots.Slot(slot.start, slot.end) for slot in offered],
-        current_zone().key,
-    )
-    days = [(day, [by_start[slot.start] for slot in by_day.get(day, [])]) for day in week.days]
+    week = offered.week
     return {
         "call_type": call_type,
         "minutes": _minutes(booking.duration if booking else call_type.duration),
         "week": week,
-        "days": days,
-        "week_notice": week_notice,
-        "standing_in": next((slot.agent for slot in offered if slot.standing_in), None),
-        "previous_url": _week_url(page_url, week.previous) if week.monday > first.monday else "",
-        "next_url": _week_url(page_url, week.next) if week.monday < last.monday else "",
+        "days": offered.days,
+        "week_notice": offered.notice,
+        "standing_in": offered.standing_in,
+        "previous_url": _week_url(page_url, week.previous) if offered.has_previous else "",
+        "next_url": _week_url(page_url, week.next) if offered.has_next else "",
     }
-
-
-def _as_slots(
-    starts: list[datetime.datetime], duration: datetime.timedelta, agent: User
-) -> list[OfferedSlot]:
-    """Free starts the services named (the nearest to a taken time), as buttons."""
-    return [OfferedSlot(start, start + duration, agent, standing_in=False) for start in starts]
 
 
 def _minutes(duration: datetime.timedelta) -> int:
@@ -272,12 +182,6 @@ def book_slots(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "scheduling/book/slots.html", context)
 
 
-def _open_tickets(company: Company) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(company=company, status__in=OPEN_STATUSES).order_by(
-        "-created_at", "-pk"
-    )
-
-
 @_with_addon
 @require_http_methods(["GET", "HEAD", "POST"])
 def book_confirm(request: HtmxHttpRequest, code: str) -> HttpResponse:
@@ -295,16 +199,9 @@ def book_confirm(request: HtmxHttpRequest, code: str) -> HttpResponse:
     agents = selectors.company_call_agents(
         company=company, start=start, end=start + call_type.duration
     )
-    agent = agents.agent_for(start, start + call_type.duration)
-    if "agent" in request.GET:
-        agent = next(
-            (
-                candidate
-                for candidate in (agents.dedicated, agents.backup)
-                if candidate is not None and str(candidate.pk) == request.GET["agent"]
-            ),
-            None,
-        )
+    agent = offers.offered_agent(
+        agents=agents, start=start, end=start + call_type.duration, asked=request.GET.get("agent")
+    )
     if agent is None:
         return _confirm_refused(
             request, call_type, _("Pick one of the offered times; they show who the call is with.")
@@ -320,11 +217,10 @@ def book_confirm(request: HtmxHttpRequest, code: str) -> HttpResponse:
 def _booking_form(
     company: Company, agents: selectors.CallAgents, *args: Any, **kwargs: Any
 ) -> BookingForm:
-    choices = [agent.pk for agent in (agents.dedicated, agents.backup) if agent is not None]
     return BookingForm(
         *args,
-        agents=User.objects.filter(pk__in=choices),
-        tickets=_open_tickets(company),
+        agents=offers.offered_agent_choices(agents=agents),
+        tickets=tickets_open_for_company(company=company),
         **kwargs,
     )
 
@@ -349,11 +245,15 @@ def _confirm_context(
         "start": start,
         "end": start + call_type.duration if start is not None else None,
         "agent": agent,
-        "agent_zone": schedule.time_zone if schedule else SUPPORT_DESK_ZONE,
+        "agent_zone": schedule.time_zone if schedule else desk_zone().key,
         "viewer_zone": current_zone().key,
         "standing_in": agent is not None and agents.stands_in(agent),
         "dedicated": agents.dedicated,
-        "nearest": _as_slots(nearest or [], call_type.duration, agent) if agent else [],
+        "nearest": (
+            offers.offered_slots_at(nearest or [], duration=call_type.duration, agent=agent)
+            if agent
+            else []
+        ),
         "minutes": _minutes(call_type.duration),
         "slots_url": slots_url,
     }
@@ -382,7 +282,7 @@ def _book(request: HtmxHttpRequest, company: Company, call_type: CallType) -> Ht
     if form.is_valid():
         data = form.cleaned_data
         try:
-            booking = services.booking_create(
+            booking = bookings.booking_create(
                 customer=_customer(request),
                 agent=data["agent"],
                 call_type=call_type,
@@ -458,11 +358,11 @@ def _json_errors(form: Form) -> JsonResponse:
 @require_safe
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _company_booking(request, pk)
-    refusal = services.booking_change_refusal(booking=booking, by=_customer(request))
+    refusal = bookings.booking_change_refusal(booking=booking, by=_customer(request))
     context = {
         "booking": booking,
         "refusal": refusal,
-        "cancel_form": CancelForm(),
+        "cancel_form": CustomerCancelForm(),
         "cancelled_by_agent": booking.cancelled_by_id is not None
         and booking.cancelled_by_id != booking.customer_id,
     }
@@ -475,7 +375,7 @@ def call_reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """GET: a week of free times for this call; POST `start`: move it there."""
     booking = _company_booking(request, pk)
     customer = _customer(request)
-    refusal = services.booking_change_refusal(booking=booking, by=customer)
+    refusal = bookings.booking_change_refusal(booking=booking, by=customer)
     if refusal is not None and request.method != "POST":
         messages.error(request, refusal)
         return redirect("scheduling:booking", pk=booking.pk)
@@ -484,15 +384,17 @@ def call_reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if form.is_bound:
         if form.is_valid():
             try:
-                services.booking_reschedule(
+                bookings.booking_reschedule(
                     booking=booking, starts_at=form.cleaned_data["start"], by=customer
                 )
             except SlotTaken as taken:
                 context = _reschedule_context(request, booking, form)
-                context["nearest"] = _as_slots(taken.nearest, booking.duration, booking.agent)
+                context["nearest"] = offers.offered_slots_at(
+                    taken.nearest, duration=booking.duration, agent=booking.agent
+                )
                 return _slot_taken(request, taken, "scheduling/book/reschedule.html", context)
             except ValidationError as error:
-                refusal = services.booking_change_refusal(booking=booking, by=customer)
+                refusal = bookings.booking_change_refusal(booking=booking, by=customer)
                 if refusal is not None:
                     return _back_to_booking(request, booking, refusal)
                 form_add_service_errors(form, error)
@@ -532,12 +434,12 @@ def _back_to_booking(request: HtmxHttpRequest, booking: Booking, refusal: str) -
 @require_POST
 def call_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     booking = _company_booking(request, pk)
-    form = CancelForm(request.POST)
+    form = CustomerCancelForm(request.POST)
     if not form.is_valid():
         refusal = " ".join(str(message) for errors in form.errors.values() for message in errors)
         return _back_to_booking(request, booking, refusal)
     try:
-        services.booking_cancel_by_customer(
+        bookings.booking_cancel_by_customer(
             booking=booking, by=_customer(request), message=form.cleaned_data["message"]
         )
     except ValidationError as error:

@@ -18,16 +18,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.forms import form_add_service_errors
 from accounts.models import Role, User
-from accounts.permissions import STAFF_ROLES, role_required
+from accounts.permissions import staff_only
 from accounts.selectors import agent_choices
-from scheduling import selectors, services
+from scheduling import selectors
+from scheduling.forms import AgentCancelForm, MarkForm, NotesForm
 from scheduling.models import Booking, BookingStatus
+from scheduling.services import bookings
 from scheduling.weeks import Week
+from vipsupport.forms import form_add_service_errors
 from vipsupport.ids import parse_id
 from vipsupport.zones import current_zone
 
@@ -36,8 +37,6 @@ ONE_DAY = datetime.timedelta(days=1)
 # How far the upcoming and the recent call lists under the calendar reach.
 CALL_LIST_REACH = datetime.timedelta(days=30)
 MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
-
-staff_only = role_required(*STAFF_ROLES)
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -196,12 +195,8 @@ def _calendar_agent(request: HttpRequest, viewer: User) -> tuple[User | None, li
 def _week(request: HttpRequest, zone: ZoneInfo, today: datetime.date) -> tuple[Week, str]:
     """The asked week, or this week and the reason the asked one could not be shown."""
     value = request.GET.get("week", "").strip()
-    try:
-        week = Week.from_param(value, zone=zone, today=today)
-        # The neighbouring weeks' bounds must exist too (dates near year 1 or 9999 do not).
-        week.previous.start  # noqa: B018
-        week.next.end  # noqa: B018
-    except (ValueError, OverflowError):
+    week = Week.from_param(value, zone=zone, today=today)
+    if week is None or not week.pageable:
         message = _(
             "“%(value)s” is not a week that can be shown; give a date as YYYY-MM-DD. "
             "Showing this week instead."
@@ -252,44 +247,15 @@ def week(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------- one call
 
 
-class NotesForm(forms.Form):
-    agent_notes = forms.CharField(
-        label=gettext_lazy("Your notes"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("Only you and the managers see them."),
-    )
-
-
-class CancelForm(forms.Form):
-    # Not required here: the service says what is missing, in its own words.
-    cancel_message = forms.CharField(
-        label=gettext_lazy("Message to the customer"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-    )
-
-
-class MarkForm(forms.Form):
-    status = forms.ChoiceField(
-        label=gettext_lazy("Outcome"),
-        choices=[
-            (BookingStatus.COMPLETED.value, BookingStatus.COMPLETED.label),
-            (BookingStatus.NO_SHOW.value, BookingStatus.NO_SHOW.label),
-        ],
-    )
-
-
 def _booking(request: HttpRequest, pk: int) -> Booking:
     """The call, if the viewer is its agent or a manager; otherwise 404."""
     viewer = _viewer(request)
-    bookings = Booking.objects.select_related(
+    calls = Booking.objects.select_related(
         "agent", "company", "customer", "call_type", "ticket", "cancelled_by"
     )
     if not _manages(viewer):
-        bookings = bookings.filter(agent=viewer)
-    return get_object_or_404(bookings, pk=pk)
+        calls = calls.filter(agent=viewer)
+    return get_object_or_404(calls, pk=pk)
 
 
 def _render_call(
@@ -314,7 +280,7 @@ def _render_call(
         "can_mark": booking.status != BookingStatus.CANCELLED and now >= booking.starts_at,
         "calendar_url": f"{reverse('scheduling:calendar')}?{urlencode(calendar_params)}",
         "notes_form": NotesForm(initial={"agent_notes": booking.agent_notes}),
-        "cancel_form": CancelForm(),
+        "cancel_form": AgentCancelForm(),
         "mark_form": MarkForm(),
         **(bound or {}),
     }
@@ -326,7 +292,7 @@ def call(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_call(request, _booking(request, pk))
 
 
-def _act(
+def _apply_call_form(
     request: HttpRequest,
     pk: int,
     *,
@@ -335,7 +301,8 @@ def _act(
     action: Callable[[Booking, dict[str, Any]], object],
     done: str,
 ) -> HttpResponse:
-    """Validate a call form, run its service, and redirect; or show the refusal, input kept."""
+    """Validate a call form, run its service, and redirect; or show the refusal, input kept
+    (`name` is the form's name in the call page's context)."""
     booking = _booking(request, pk)
     if form.is_valid():
         try:
@@ -353,12 +320,12 @@ def _act(
 @require_POST
 def call_notes(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _viewer(request)
-    return _act(
+    return _apply_call_form(
         request,
         pk,
         form=NotesForm(request.POST),
         name="notes_form",
-        action=lambda booking, data: services.booking_set_notes(
+        action=lambda booking, data: bookings.booking_set_notes(
             booking=booking, notes=str(data["agent_notes"]), by=viewer
         ),
         done=_("Notes saved."),
@@ -369,12 +336,12 @@ def call_notes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def call_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _viewer(request)
-    return _act(
+    return _apply_call_form(
         request,
         pk,
-        form=CancelForm(request.POST),
+        form=AgentCancelForm(request.POST),
         name="cancel_form",
-        action=lambda booking, data: services.booking_cancel_by_agent(
+        action=lambda booking, data: bookings.booking_cancel_by_agent(
             booking=booking, by=viewer, message=str(data["cancel_message"])
         ),
         done=_("The call is cancelled; the customer has been told why."),
@@ -385,12 +352,12 @@ def call_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def call_mark(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _viewer(request)
-    return _act(
+    return _apply_call_form(
         request,
         pk,
         form=MarkForm(request.POST),
         name="mark_form",
-        action=lambda booking, data: services.booking_mark(
+        action=lambda booking, data: bookings.booking_mark(
             booking=booking, status=str(data["status"]), by=viewer
         ),
         done=_("The call's outcome is saved."),

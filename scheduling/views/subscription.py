@@ -28,7 +28,7 @@ FEED_MAX_AGE = 300
 def manage(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
-        _act(request, user, request.POST.get("action"))
+        _create_or_revoke(request, user, request.POST.get("action"))
         return redirect("scheduling:subscription")
 
     feed = subscriptions.calendar_feed_find(user=user)
@@ -53,7 +53,8 @@ def manage(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/subscription.html", context)
 
 
-def _act(request: HttpRequest, user: User, action: str | None) -> None:
+def _create_or_revoke(request: HttpRequest, user: User, action: str | None) -> None:
+    """Make a new secret address (replacing any earlier one) or turn the address off."""
     if action == "create":
         request.session[NEW_TOKEN_SESSION_KEY] = subscriptions.calendar_feed_create(user=user)
         messages.success(

@@ -1,10 +1,17 @@
-"""Seed the support calendar, the VIP and Standard policies, and the 30-second breach scan."""
+"""Seed the support calendar and the VIP and Standard policies.
 
-from datetime import time, timedelta
+This migration also scheduled the 30-second breach scan in Celery Beat; the schedule now lives in
+`vipsupport/beat.py`, synced to django-celery-beat's tables after every migrate.
+"""
+
+from datetime import timedelta
+from typing import Any
 
 from django.apps.registry import Apps
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+from desk.defaults import DESK_NAME, DESK_WEEKLY, DESK_ZONE
 
 HOUR = timedelta(hours=1)
 BUSINESS_DAY = 8 * HOUR  # one full day of the 09:00-17:00 calendar
@@ -22,30 +29,34 @@ STANDARD_TARGETS = {
 
 
 def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    BusinessHours = apps.get_model("sla", "BusinessHours")
-    WeeklyInterval = apps.get_model("sla", "WeeklyInterval")
+    BusinessHours = apps.get_model("sla", "BusinessHours")  # type: ignore[misc]  # desk.SupportCalendar now
+    WeeklyInterval = apps.get_model("sla", "WeeklyInterval")  # type: ignore[misc]
     SlaPolicy = apps.get_model("sla", "SlaPolicy")
     SlaPolicyTarget = apps.get_model("sla", "SlaPolicyTarget")
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
 
     calendar, created = BusinessHours.objects.get_or_create(
-        name="Support desk Mon–Fri 09:00–17:00", defaults={"time_zone": "Europe/Berlin"}
+        name=DESK_NAME, defaults={"time_zone": DESK_ZONE}
     )
     if created:
-        for weekday in range(5):
-            WeeklyInterval.objects.create(
-                calendar=calendar, weekday=weekday, opens=time(9), closes=time(17)
-            )
+        for weekday, intervals in DESK_WEEKLY.items():
+            for opens, closes in intervals:
+                WeeklyInterval.objects.create(
+                    calendar=calendar, weekday=weekday, opens=opens, closes=closes
+                )
+    create_policies(SlaPolicy, SlaPolicyTarget, calendar)
+
+
+def create_policies(policies: Any, targets_model: Any, calendar: Any) -> None:
+    """The VIP and Standard policies and their targets on `calendar`, where missing."""
     for code, name, targets in (
         ("vip", "VIP", VIP_TARGETS),
         ("standard", "Standard", STANDARD_TARGETS),
     ):
-        policy, _ = SlaPolicy.objects.get_or_create(
+        policy, _ = policies.objects.get_or_create(
             code=code, defaults={"name": name, "calendar": calendar}
         )
         for severity, (first, first_clock, follow_up, follow_up_clock) in targets.items():
-            SlaPolicyTarget.objects.get_or_create(
+            targets_model.objects.get_or_create(
                 policy=policy,
                 severity=severity,
                 defaults={
@@ -55,18 +66,6 @@ def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
                     "follow_up_clock": follow_up_clock,
                 },
             )
-
-    every_30_seconds, _ = IntervalSchedule.objects.get_or_create(every=30, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name="SLA breach scan",
-        defaults={
-            "task": "sla.tasks.scan_breaches",
-            "interval": every_30_seconds,
-            # A scan that waited longer than its interval is dropped: the next one catches up.
-            "expire_seconds": 25,
-            "enabled": True,
-        },
-    )
 
 
 class Migration(migrations.Migration):

@@ -13,6 +13,7 @@ from sla import selectors
 from sla.explain import duration_words, target_explanation
 from sla.models import SlaTarget
 from tickets.models import Ticket
+from vipsupport.durations import compact_duration
 
 register = template.Library()
 
@@ -51,13 +52,4 @@ def sla_severity_promises(company: Company) -> dict[int, str]:
 @register.filter
 def span(value: datetime.timedelta | None) -> str:
     """A duration for tables: "45m", "3h 05m", "2d 4h"; "—" when there is none."""
-    if value is None:
-        return "—"
-    minutes = int(value.total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
+    return "—" if value is None else compact_duration(value)

@@ -19,7 +19,8 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import Company
 from accounts.tests.factories import AgentFactory, CompanyFactory, CustomerFactory, vip_company
-from sla.models import Clock, Holiday, SlaPolicy, SlaTarget, TargetKind, TargetState
+from desk.models import Holiday
+from sla.models import Clock, SlaPolicy, SlaTarget, TargetKind, TargetState
 from sla.services import sla_scan
 from tickets import services as ticket_services
 from tickets.models import Channel, Severity, Status, Ticket, TicketMessage

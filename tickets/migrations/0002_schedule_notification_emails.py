@@ -1,23 +1,8 @@
-"""A safety net beside the on-commit task: e-mail any pending notification once a minute."""
+"""Scheduled the once-a-minute e-mail of pending notifications in Celery Beat; the schedule now
+lives in `vipsupport/beat.py`, synced to django-celery-beat's tables after every migrate, so this
+migration does nothing and stays as a node of the migration graph."""
 
-from django.apps.registry import Apps
 from django.db import migrations
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-
-
-def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name="Send pending notification e-mails",
-        defaults={
-            "task": "tickets.tasks.send_pending_notification_emails",
-            "interval": every_minute,
-            "expire_seconds": 55,
-            "enabled": True,
-        },
-    )
 
 
 class Migration(migrations.Migration):
@@ -26,4 +11,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
+    operations = []

@@ -6,23 +6,13 @@ import datetime
 
 from django import template
 from django.utils import dateformat, timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from vipsupport.durations import compact_duration
+
 register = template.Library()
-
-
-def _span(delta: datetime.timedelta) -> str:
-    seconds = abs(int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s"
 
 
 @register.simple_tag
@@ -53,16 +43,5 @@ def deadline_badge(
         int(due_at.timestamp()),
         future,
         past,
-        (future if due_at > now else past) % _span(due_at - now),
-    )
-
-
-@register.simple_tag
-def options(choices: list[tuple[int, str]], selected: object) -> SafeString:
-    """<option>s for a long list (every agent, every company), without a template per option."""
-    chosen = "" if selected is None else str(selected)
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if str(value) == chosen else "", label) for value, label in choices),
+        (future if due_at > now else past) % compact_duration(due_at - now, seconds=True),
     )

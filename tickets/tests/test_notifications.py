@@ -1,9 +1,12 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.core.mail.backends.locmem import EmailBackend
 
 from accounts.tests.factories import AgentFactory
+from outbox.models import Email, EmailState
+from outbox.services import emails_send_pending
 from tickets import services
 from tickets.models import Notification, NotificationKind
 from tickets.tests.factories import make_ticket
@@ -37,41 +40,43 @@ def test_the_same_notice_is_stored_once_per_recipient(assignment):
 
 
 def test_pending_notices_are_mailed_once_in_the_recipients_language(assignment, mailoutbox):
-    assert services.notifications_send_pending() == 1
-    assert services.notifications_send_pending() == 0
+    assert services.notifications_queue_emails(now=AT) == 1
+    assert services.notifications_queue_emails(now=AT) == 0
+    assert emails_send_pending(now=AT) == 1
 
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["maria@support.example"]
     assert mailoutbox[0].subject.startswith("[VIP поддръжка] Възлагане: #")
     assert "Тази заявка е възложена на вас." in mailoutbox[0].body
-    assert Notification.objects.get().emailed_at is not None
+    assert Notification.objects.get().emailed_at == AT
 
 
 def test_a_failed_send_is_retried_later_without_a_second_notice(assignment, mailoutbox):
-    with (
-        mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down")),
-        pytest.raises(services.NotificationEmailError),
-    ):
-        services.notifications_send_pending()
+    services.notifications_queue_emails(now=AT)
+    with mock.patch.object(EmailBackend, "send_messages", side_effect=OSError("SMTP down")):
+        assert emails_send_pending(now=AT) == 0
 
-    notification = Notification.objects.get()
-    assert notification.emailed_at is None
-    assert notification.email_attempts == 1
+    email = Email.objects.get()
+    assert (email.state, email.attempts) == (EmailState.PENDING, 1)
 
-    assert services.notifications_send_pending() == 1
+    assert emails_send_pending(now=email.next_attempt_at) == 1
+    assert services.notifications_queue_emails(now=email.next_attempt_at) == 0
     assert Notification.objects.count() == 1
     assert len(mailoutbox) == 1
 
 
 def test_a_notice_that_keeps_failing_is_given_up_after_five_attempts(assignment):
-    with mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("SMTP down")):
+    services.notifications_queue_emails(now=AT)
+    moment = AT
+    with mock.patch.object(EmailBackend, "send_messages", side_effect=OSError("SMTP down")):
         for _ in range(services.EMAIL_ATTEMPTS_LIMIT):
-            with pytest.raises(services.NotificationEmailError):
-                services.notifications_send_pending()
+            assert emails_send_pending(now=moment) == 0
+            moment += timedelta(days=1)
 
-        assert services.notifications_send_pending() == 0
+        assert emails_send_pending(now=moment) == 0
 
-    assert Notification.objects.get().email_attempts == services.EMAIL_ATTEMPTS_LIMIT
+    email = Email.objects.get()
+    assert (email.state, email.attempts) == (EmailState.FAILED, services.EMAIL_ATTEMPTS_LIMIT)
 
 
 def test_the_e_mail_task_is_enqueued_only_after_commit(django_capture_on_commit_callbacks):
@@ -80,4 +85,18 @@ def test_the_e_mail_task_is_enqueued_only_after_commit(django_capture_on_commit_
         services.ticket_assign(ticket=ticket, assignee=AgentFactory(), actor=None, at=AT)
 
     assert len(callbacks) == 1
-    assert callbacks[0].__self__.name == "tickets.tasks.send_pending_notification_emails"
+    assert callbacks[0].__self__.name == "tickets.tasks.queue_notification_emails"
+
+
+def test_the_notices_e_mails_are_written_after_the_scan_commits_and_sent_by_the_outbox(
+    assignment, django_capture_on_commit_callbacks, mailoutbox
+):
+    from tickets import tasks
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert tasks.queue_notification_emails() == 1
+
+    assert [callback.__self__.name for callback in callbacks] == [
+        "outbox.tasks.send_pending_emails"
+    ]
+    assert Email.objects.get().topic == f"notification:{Notification.objects.get().pk}"

@@ -12,15 +12,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from accounts.permissions import STAFF_ROLES, role_required
+from accounts.permissions import staff_only
 from tickets import selectors, services
 from tickets.models import Notification
-from tickets.views import HtmxHttpRequest
+from vipsupport.htmx import HtmxHttpRequest
 
 NOTIFICATIONS_PER_PAGE = 50
 
 
-@role_required(*STAFF_ROLES)
+@staff_only
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -31,7 +31,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/notifications.html", context)
 
 
-@role_required(*STAFF_ROLES)
+@staff_only
 @require_POST
 def notification_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -50,7 +50,7 @@ def notification_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _back(request)
 
 
-@role_required(*STAFF_ROLES)
+@staff_only
 @require_POST
 def notifications_read_all(request: HtmxHttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]

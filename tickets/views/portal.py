@@ -10,9 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import form_add_service_errors
-from accounts.models import Role, User
-from accounts.permissions import role_required
+from accounts.models import User
+from accounts.permissions import customer_only
 from tickets import services
 from tickets.forms import ReasonForm, ReplyForm, TicketForm
 from tickets.models import (
@@ -23,9 +22,9 @@ from tickets.models import (
 )
 from tickets.selectors import ticket_thread, tickets_of_company
 from tickets.severity import SEVERITY_HELP
+from vipsupport.forms import form_add_service_errors
 from vipsupport.ids import parse_int
 
-customer_only = role_required(Role.CUSTOMER)
 TABS = {"open": (Status.NEW, Status.OPEN, Status.WAITING), "solved": (Status.SOLVED, Status.CLOSED)}
 
 

@@ -14,9 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import form_add_service_errors
 from accounts.models import Role, User
-from accounts.permissions import STAFF_ROLES, role_required
+from accounts.permissions import staff_only
 from accounts.selectors import agent_choices
 from tickets import services
 from tickets.forms import (
@@ -37,9 +36,8 @@ from tickets.models import (
 )
 from tickets.queue import Cursor, View, filters_from_query, queue_page
 from tickets.selectors import ticket_thread
-from tickets.views import HtmxHttpRequest
-
-staff_only = role_required(*STAFF_ROLES)
+from vipsupport.forms import form_add_service_errors
+from vipsupport.htmx import HtmxHttpRequest
 
 
 def _staff(request: HttpRequest) -> User:

@@ -27,10 +27,13 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "outbox",
+    "desk",
     "accounts",
     "tickets",
     "sla",
     "scheduling",
+    "vipsupport",  # the project's own app: the Celery Beat schedule (vipsupport/beat.py)
 ]
 
 MIDDLEWARE = [
@@ -123,8 +126,6 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
-# The zone a user gets until they choose one; the seed's business hours are CET.
-DEFAULT_USER_TIME_ZONE = "Europe/Berlin"
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -137,9 +138,6 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="VIP Support <support@localhost>")
 # Where the portal is reached from outside: links in e-mails and calendar events start with it.
 PORTAL_URL = env("DJANGO_PORTAL_URL", default="http://127.0.0.1:8000")
-# Which dates the support desk is closed for calls: a function (start=, end=) -> set of dates.
-# `scheduling` does not import `sla`; this setting is the wiring between them.
-SCHEDULING_HOLIDAYS = "sla.selectors.support_holidays"
 # Busy-time feeds may not point into our own network (SSRF) except in development and tests.
 BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = env.bool("BUSY_FEEDS_ALLOW_PRIVATE_HOSTS", default=False)
 

@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from bench import data as bench
 from sla.models import SlaTarget
 from tickets.markdown import render_markdown
 from tickets.models import Ticket
-from vipsupport import bench
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ import time_machine
 from django.core import mail
 
 from accounts.tests.factories import AgentFactory, CustomerFactory, vip_company
-from scheduling import emails as call_emails
+from outbox.services import emails_send_pending
 from scheduling.models import CallType
-from scheduling.reminders import reminders_send_due
+from scheduling.services.reminders import reminders_queue_due
 from scheduling.tests.factories import NOW, berlin, make_booking, vip_people
 from tickets import services
 from tickets.tests.factories import make_ticket
@@ -31,7 +31,8 @@ def test_a_notification_e_mail_keeps_the_ticket_subject_as_typed():
     ticket = make_ticket(requester=CustomerFactory(company=vip_company()), subject=TYPED)
     services.ticket_assign(ticket=ticket, assignee=agent, actor=None)
 
-    services.notifications_send_pending()
+    services.notifications_queue_emails()
+    emails_send_pending()
 
     [message] = mail.outbox
     assert_plain(message.subject)
@@ -48,7 +49,7 @@ def booking():
 
 
 def test_the_invitations_keep_the_call_type_and_topic_as_typed(booking):
-    call_emails.call_emails_send_pending(now=NOW)
+    emails_send_pending(now=NOW)
 
     assert len(mail.outbox) == 2
     for message in mail.outbox:
@@ -57,10 +58,12 @@ def test_the_invitations_keep_the_call_type_and_topic_as_typed(booking):
 
 
 def test_a_reminder_keeps_the_call_type_and_topic_as_typed(booking):
-    call_emails.call_emails_send_pending(now=NOW)
+    emails_send_pending(now=NOW)
     mail.outbox.clear()
 
-    reminders_send_due(now=booking.starts_at - datetime.timedelta(hours=24))
+    day_before = booking.starts_at - datetime.timedelta(hours=24)
+    reminders_queue_due(now=day_before)
+    emails_send_pending(now=day_before)
 
     assert len(mail.outbox) == 2
     for message in mail.outbox:

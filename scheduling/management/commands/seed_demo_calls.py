@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import Company, User
-from scheduling import services
 from scheduling.models import Booking, BookingStatus, CallType
 from scheduling.selectors import company_call_agent
+from scheduling.services import availability, bookings
 
 DEMO_CUSTOMER = "customer@acme.example"
 DEMO_TOPIC = "Training for two new administrators"
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         for agent in User.objects.filter(agent_profile__isnull=False):
-            services.agent_schedule_get_or_create(agent=agent)
+            availability.agent_schedule_get_or_create(agent=agent)
         customer = User.objects.filter(email=DEMO_CUSTOMER).select_related("company").first()
         if customer is None or customer.company is None:
             raise CommandError("Run seed_demo first: the demo customer is missing.")
@@ -34,17 +34,17 @@ class Command(BaseCommand):
 
     def _book_training(self, customer: User, company: Company, now: datetime.datetime) -> None:
         training = CallType.objects.get(code="training")
-        terms = services.CallTerms.of(training)
+        terms = bookings.CallTerms.of(training)
         around = now + datetime.timedelta(days=3)
         agent = company_call_agent(
             company=company, starts_at=around, ends_at=around + terms.duration
         )
         if agent is None:
             raise CommandError("Acme has no agent to take calls; run seed_demo first.")
-        starts = services.nearest_free_starts(agent, terms, around, now=now, count=1)
+        starts = bookings.nearest_free_starts(agent, terms, around, now=now, count=1)
         if not starts:
             raise CommandError(f"{agent} has no free time for a demo call in the next month.")
-        services.booking_create(
+        bookings.booking_create(
             customer=customer,
             agent=agent,
             call_type=training,

@@ -1,0 +1,11 @@
+"""Thin Celery tasks for the outbox."""
+
+from celery import shared_task
+
+from outbox import services
+
+
+@shared_task(expires=55)
+def send_pending_emails() -> int:
+    """Send every e-mail that is due; run after each deciding commit and by Beat every minute."""
+    return services.emails_send_pending()
