@@ -142,8 +142,7 @@ def booking_reschedule(
     _require_aware(starts_at)
     try:
         with transaction.atomic():
-            sqlite_write_lock()
-            booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
+            _lock(booking)
             _require_booker(booking, by)
             _require_confirmed(booking)
             terms = CallTerms.of(booking.call_type, booking)
@@ -186,8 +185,7 @@ def booking_cancel_by_customer(
 ) -> Booking:
     """Cancel a confirmed call as its customer, up to the minimum notice before it starts."""
     now = now or timezone.now()
-    sqlite_write_lock()
-    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
+    _lock(booking)
     _require_booker(booking, by)
     _require_confirmed(booking)
     _require_notice_left(booking, CallTerms.of(booking.call_type, booking), now=now)
@@ -200,8 +198,7 @@ def booking_cancel_by_agent(
 ) -> Booking:
     """Cancel a call that has not ended, as its agent (or a manager), telling the customer why."""
     now = now or timezone.now()
-    sqlite_write_lock()
-    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
+    _lock(booking)
     _require_agent_side(booking, by)
     _require_confirmed(booking)
     if not message.strip():
@@ -219,8 +216,7 @@ def booking_mark(
     now = now or timezone.now()
     if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
         raise ValidationError({"status": _("Mark a call as completed or as a no-show.")})
-    sqlite_write_lock()
-    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
+    _lock(booking)
     _require_agent_side(booking, by)
     if booking.status == BookingStatus.CANCELLED:
         raise ValidationError(_("This call has been cancelled."))
@@ -246,8 +242,7 @@ def booking_set_notes(
 ) -> Booking:
     """The agent's private notes on a call (not part of the invitation, so no new sequence)."""
     now = now or timezone.now()
-    sqlite_write_lock()
-    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
+    _lock(booking)
     _require_agent_side(booking, by)
     booking.agent_notes = notes.strip()
     booking.updated_at = now
@@ -465,6 +460,12 @@ def _require_free_slot(
 
 
 # ---------------------------------------------------------------------------- concurrency
+
+
+def _lock(booking: Booking) -> None:
+    """Lock the booking's row (on SQLite, the database) and read it afresh before changing it."""
+    sqlite_write_lock()
+    booking.refresh_from_db(from_queryset=Booking.objects.select_for_update())
 
 
 def _lock_agent_calls(schedule: AgentSchedule) -> None:
