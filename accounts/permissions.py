@@ -30,6 +30,8 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
 
 STAFF_ROLES = (Role.AGENT, Role.SENIOR, Role.MANAGER, Role.ADMIN)
+# Those who see every agent's calls and reports, not only their own.
+MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
 # Agents, seniors, managers and admins: everyone who works the desk.
 staff_only = role_required(*STAFF_ROLES)
 # Members of a customer company.

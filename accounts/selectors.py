@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from accounts.models import (
     AddOn,
@@ -126,6 +126,13 @@ def addon_overview(*, on: datetime.date | None = None) -> AddonOverview:
             for row in subscriptions
         ],
         monthly_revenue=revenue,
+    )
+
+
+def agents_active() -> QuerySet[User]:
+    """The agents who can take tickets, by name."""
+    return User.objects.filter(agent_profile__isnull=False, is_active=True).order_by(
+        "first_name", "last_name"
     )
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from accounts.models import AssignmentRole, Company, DedicatedAssignment, User
+from accounts.permissions import MANAGING_ROLES
 from desk.selectors import desk_holidays, desk_weekly_hours, desk_zone
 from scheduling import slots
 from scheduling.busy import Span, feed_busy_spans
@@ -334,3 +335,11 @@ def agent_availability(*, agent: User, now: datetime.datetime) -> AgentAvailabil
             .order_by("created_at", "pk")
         ),
     )
+
+
+def calls_visible_to(*, viewer: User) -> QuerySet[Booking]:
+    """The calls a staff member may open: managers and admins any, an agent their own."""
+    calls = Booking.objects.select_related(
+        "agent", "company", "customer", "call_type", "ticket", "cancelled_by"
+    )
+    return calls if viewer.role in MANAGING_ROLES else calls.filter(agent=viewer)

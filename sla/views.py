@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.models import Company, Role
-from accounts.permissions import role_required
+from accounts.models import Company
+from accounts.permissions import MANAGING_ROLES, role_required
 from accounts.selectors import addon_overview, agent_choices
 from sla.charts import trend_chart
 from sla.forms import ReportForm
@@ -24,7 +24,7 @@ from vipsupport.zones import current_zone
 
 logger = logging.getLogger(__name__)
 
-managers_only = role_required(Role.MANAGER, Role.ADMIN)
+managers_only = role_required(*MANAGING_ROLES)
 
 
 @managers_only

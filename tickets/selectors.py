@@ -9,12 +9,14 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Company, User
+from accounts.permissions import STAFF_ROLES
 from accounts.selectors import DedicatedContact, company_active_addon, company_dedicated_contact
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
     Notification,
     Ticket,
+    TicketEvent,
     TicketMessage,
     Visibility,
 )
@@ -41,6 +43,27 @@ def tickets_of_company(
 def tickets_open_for_company(*, company: Company) -> QuerySet[Ticket]:
     """The company's open tickets (new, open, waiting), newest first: what a call may be about."""
     return tickets_of_company(company_id=company.pk, statuses=OPEN_STATUSES)
+
+
+def attachments_visible_to(*, user: User) -> QuerySet[Attachment]:
+    """The files `user` may download: staff any; a customer their company's, never a note's file
+    (another company's file and a note's file do not exist for them); anyone else none."""
+    attachments = Attachment.objects.all()
+    if user.company_id is not None:
+        return attachments.filter(
+            Q(message__isnull=True) | Q(message__visibility=Visibility.PUBLIC),
+            ticket__company_id=user.company_id,
+        )
+    return attachments if user.role in STAFF_ROLES else attachments.none()
+
+
+def ticket_timeline(*, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's audit trail, oldest first, with who acted."""
+    return list(
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
 
 
 def notifications_unread_count(*, user: User) -> int:

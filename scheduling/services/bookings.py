@@ -24,7 +24,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Company, Role, User
+from accounts.models import Company, User
+from accounts.permissions import MANAGING_ROLES
 from accounts.selectors import company_active_addon, desk_date
 from scheduling import emails, slots
 from scheduling.models import (
@@ -568,7 +569,7 @@ def _require_booker(booking: Booking, by: User) -> None:
 
 
 def _require_agent_side(booking: Booking, by: User) -> None:
-    if by.pk != booking.agent_id and by.role not in (Role.MANAGER, Role.ADMIN):
+    if by.pk != booking.agent_id and by.role not in MANAGING_ROLES:
         raise ValidationError(_("Only the call's agent or a manager can do this."))
 
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, User
-from accounts.permissions import staff_only
+from accounts.models import User
+from accounts.permissions import MANAGING_ROLES, staff_only
 from accounts.selectors import agent_choices
 from scheduling import selectors
 from scheduling.forms import AgentCancelForm, MarkForm, NotesForm
@@ -36,7 +36,6 @@ UTC = datetime.UTC
 ONE_DAY = datetime.timedelta(days=1)
 # How far the upcoming and the recent call lists under the calendar reach.
 CALL_LIST_REACH = datetime.timedelta(days=30)
-MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -249,13 +248,7 @@ def week(request: HttpRequest) -> HttpResponse:
 
 def _booking(request: HttpRequest, pk: int) -> Booking:
     """The call, if the viewer is its agent or a manager; otherwise 404."""
-    viewer = _viewer(request)
-    calls = Booking.objects.select_related(
-        "agent", "company", "customer", "call_type", "ticket", "cancelled_by"
-    )
-    if not _manages(viewer):
-        calls = calls.filter(agent=viewer)
-    return get_object_or_404(calls, pk=pk)
+    return get_object_or_404(selectors.calls_visible_to(viewer=_viewer(request)), pk=pk)
 
 
 def _render_call(

@@ -3,15 +3,13 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
-from accounts.permissions import STAFF_ROLES
-from tickets.models import Attachment, Visibility
+from tickets.selectors import attachments_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -23,18 +21,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     """Staff get any file; a customer only their company's, and never one on an internal note."""
     user = request.user
     assert isinstance(user, User)  # login_required let only users through
-    attachments = Attachment.objects.all()
-    company_id = user.company_id
-    if company_id is None and user.role not in STAFF_ROLES:
-        # An account with neither a company nor a staff role sees nothing.
-        raise Http404
-    if company_id is not None:
-        # Another company's file and a note's file are both a 404: their existence is private.
-        attachments = attachments.filter(
-            Q(message__isnull=True) | Q(message__visibility=Visibility.PUBLIC),
-            ticket__company_id=company_id,
-        )
-    attachment = get_object_or_404(attachments, pk=pk)
+    attachment = get_object_or_404(attachments_visible_to(user=user), pk=pk)
     try:
         stored = attachment.file.open("rb")
     except FileNotFoundError:

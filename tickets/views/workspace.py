@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
 from accounts.permissions import staff_only
-from accounts.selectors import agent_choices
+from accounts.selectors import agent_choices, agents_active
 from tickets import services
 from tickets.forms import (
     AssignForm,
@@ -32,10 +32,9 @@ from tickets.models import (
     Severity,
     Status,
     Ticket,
-    TicketEvent,
 )
 from tickets.queue import Cursor, View, filters_from_query, queue_page
-from tickets.selectors import ticket_thread
+from tickets.selectors import ticket_thread, ticket_timeline
 from vipsupport.forms import form_add_service_errors
 from vipsupport.htmx import HtmxHttpRequest
 
@@ -86,9 +85,7 @@ def _ticket(pk: int) -> Ticket:
 
 
 def _forms(ticket: Ticket) -> dict[str, Form]:
-    agents = User.objects.filter(agent_profile__isnull=False, is_active=True).order_by(
-        "first_name", "last_name"
-    )
+    agents = agents_active()
     return {
         "reply_form": StaffReplyForm(),
         "note_form": NoteForm(),
@@ -103,16 +100,12 @@ def _render_workspace(
     request: HttpRequest, ticket: Ticket, *, bound: dict[str, Form] | None = None, status: int = 200
 ) -> HttpResponse:
     thread = ticket_thread(ticket=ticket, with_notes=True)
-    events = (
-        TicketEvent.objects.filter(ticket=ticket)
-        .select_related("actor")
-        .order_by("created_at", "pk")
-    )
+    events = ticket_timeline(ticket=ticket)
     context: dict[str, object] = {
         "ticket": ticket,
         "conversation": thread.conversation,
         "description_files": thread.description_files,
-        "events": list(events),
+        "events": events,
         "escalations": list(ticket.escalations.select_related("requested_by")),
         "is_vip": thread.is_vip,
         "contact": thread.contact,
@@ -225,7 +218,7 @@ def work_severity(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def work_assign(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
-    agents = User.objects.filter(agent_profile__isnull=False, is_active=True)
+    agents = agents_active()
     data = request.POST.copy()
     if data.get("assignee") == "me":
         data["assignee"] = str(user.pk)
