@@ -11,11 +11,12 @@ the ticket number, so the same parameters always build the same rows. Progress g
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -85,6 +86,33 @@ class People:
     agent_ids: list[int]  # tier-1 agents, the ones tickets get assigned to
     senior_ids: list[int]
     manager_ids: list[int]
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """How many companies (and which share VIP), customers and staff a benchmark seeds."""
+
+    companies: int
+    vip_every: int
+    customers_per_company: int
+    agents: int
+    seniors: int
+    managers: int
+
+
+def bench_arguments(doc: str | None, argv: list[str] | None, *, profile: str) -> argparse.Namespace:
+    """A benchmark's command line: `--profile` (what it prints is `profile`), parsed."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--profile", action="store_true", help=profile)
+    return parser.parse_args(argv)
+
+
+def seed_people_logged(name: str, staffing: Staffing) -> People:
+    """`seed_people` with a benchmark's staffing, saying on stderr how long it took."""
+    step = time.perf_counter()
+    people = seed_people(**asdict(staffing))
+    log(f"{name}: seeded people in {time.perf_counter() - step:.1f} s")
+    return people
 
 
 def _numbered(prefix: str, n: int, count: int, *, width: int) -> str:
@@ -355,6 +383,16 @@ FROM bench_rows WHERE active ORDER BY i
 """
 
 
+def _bulk_load_settings(cursor: CursorWrapper) -> None:
+    """Settings for one bulk-loading transaction: every reference is built to exist, so the
+    million deferred foreign-key checks are skipped, and sorts get room."""
+    cursor.execute("SET LOCAL session_replication_role = replica")
+    cursor.execute("SET LOCAL synchronous_commit = off")
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+
+
 def drop_secondary_indexes(cursor: CursorWrapper, table: str) -> list[str]:
     """Drop the indexes that back no constraint and return their CREATE INDEX statements."""
     cursor.execute(
@@ -412,12 +450,7 @@ def generate_tickets(
         params.update(policy_id=policy.pk, calendar_id=policy.calendar_id)
         loads.append(("sla_slatarget", _TARGETS_SQL))
     with transaction.atomic(), connection.cursor() as cursor:
-        # Every reference is built to exist, so skip the million deferred foreign-key checks.
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        _bulk_load_settings(cursor)
         started = time.perf_counter()
         cursor.execute(_STAGING_SQL, params)
         log(f"  staging rows: {time.perf_counter() - started:.1f} s")
@@ -616,11 +649,7 @@ def generate_sla_history(
         ("tickets_escalation", [_ESCALATIONS_SQL]),
     ]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        _bulk_load_settings(cursor)
         for table, statements in loads:
             started = time.perf_counter()
             definitions = drop_secondary_indexes(cursor, table)

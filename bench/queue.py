@@ -18,7 +18,6 @@ ANALYZE and a cProfile summary (on stderr, after the timed runs, so the figures 
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import datetime
 import io
@@ -42,12 +41,15 @@ BENCH_DB = "vipsupport_bench_queue"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/13"
 
 TICKETS = 1_000_000
-COMPANIES = 10_000
-VIP_EVERY = 10  # 1 000 VIP companies
-CUSTOMERS_PER_COMPANY = 3
-AGENTS = 190
-SENIORS = 10
-MANAGERS = 2
+# 1 000 VIP companies
+PEOPLE = data.Staffing(
+    companies=10_000,
+    vip_every=10,
+    customers_per_company=3,
+    agents=190,
+    seniors=10,
+    managers=2,
+)
 MIX = TicketMix(
     open_permille=150,  # ~150 000 open tickets; the rest solved or closed
     waiting_permille=200,  # ~30 000 of them waiting on the customer: no deadline
@@ -250,25 +252,14 @@ def _profile(client: Client, pages: list[Page]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--profile", action="store_true", help="also print queries, plans and cProfile (stderr)"
+    args = data.bench_arguments(
+        __doc__, argv, profile="also print queries, plans and cProfile (stderr)"
     )
-    args = parser.parse_args(argv)
     began = time.perf_counter()
 
     log(f"bench_queue: re-creating database {BENCH_DB}")
     data.setup_database(BENCH_DB, redis_url=BENCH_REDIS_URL)
-    step = time.perf_counter()
-    people = data.seed_people(
-        companies=COMPANIES,
-        vip_every=VIP_EVERY,
-        customers_per_company=CUSTOMERS_PER_COMPANY,
-        agents=AGENTS,
-        seniors=SENIORS,
-        managers=MANAGERS,
-    )
-    log(f"bench_queue: seeded people in {time.perf_counter() - step:.1f} s")
+    people = data.seed_people_logged("bench_queue", PEOPLE)
     step = time.perf_counter()
     data.generate_tickets(people, count=TICKETS, now=_now(), mix=MIX, sla_targets=False)
     log(f"bench_queue: generated {TICKETS} tickets in {time.perf_counter() - step:.1f} s")

@@ -50,12 +50,15 @@ URL = "/reports/sla/?period=custom&first=2026-10-01&last=2026-10-31"
 PAGE = 50  # breached targets on the report's first page
 
 TICKETS = 1_000_000
-COMPANIES = 2_000
-VIP_EVERY = 10  # 200 VIP companies
-CUSTOMERS_PER_COMPANY = 3
-AGENTS = 190
-SENIORS = 10
-MANAGERS = 2
+# 200 VIP companies
+PEOPLE = data.Staffing(
+    companies=2_000,
+    vip_every=10,
+    customers_per_company=3,
+    agents=190,
+    seniors=10,
+    managers=2,
+)
 MIX = TicketMix(
     open_permille=3,  # ~3 000 tickets still open…
     waiting_permille=700,  # …most of them waiting on the customer: a few hundred running targets
@@ -80,12 +83,7 @@ def _fingerprint() -> str:
     parameters = (
         NOW,
         TICKETS,
-        COMPANIES,
-        VIP_EVERY,
-        CUSTOMERS_PER_COMPANY,
-        AGENTS,
-        SENIORS,
-        MANAGERS,
+        PEOPLE,
         MIX,
         BREACHED_PERMILLE,
         CANCELLED_PERMILLE,
@@ -122,16 +120,7 @@ def _reuse_database() -> bool:
 
 def _build_database() -> None:
     data.setup_database(BENCH_DB, redis_url=BENCH_REDIS_URL)
-    step = time.perf_counter()
-    people = data.seed_people(
-        companies=COMPANIES,
-        vip_every=VIP_EVERY,
-        customers_per_company=CUSTOMERS_PER_COMPANY,
-        agents=AGENTS,
-        seniors=SENIORS,
-        managers=MANAGERS,
-    )
-    log(f"bench_report: seeded people in {time.perf_counter() - step:.1f} s")
+    people = data.seed_people_logged("bench_report", PEOPLE)
     step = time.perf_counter()
     data.generate_tickets(people, count=TICKETS, now=NOW, mix=MIX, sla_targets=False)
     log(f"bench_report: generated {TICKETS} tickets in {time.perf_counter() - step:.1f} s")

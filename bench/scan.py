@@ -12,7 +12,6 @@ database, its people and its tickets are built by `bench.data`, shared with the 
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import datetime
 import io
@@ -40,12 +39,15 @@ RUNS = 3
 # Every ticket is active (new or open) with one running target, none in its warning window;
 # 4 in 10 come from the VIP companies.
 MIX = TicketMix(due_every=DUE_EVERY, elapsed_permille=750, vip_tenths=4)
-COMPANIES = 300
-VIP_EVERY = 5  # every fifth company holds the dedicated-agent add-on: 60 VIP companies
-CUSTOMERS_PER_COMPANY = 3
-AGENTS = 40
-SENIORS = 6
-MANAGERS = 2
+# every fifth company holds the dedicated-agent add-on: 60 VIP companies
+PEOPLE = data.Staffing(
+    companies=300,
+    vip_every=5,
+    customers_per_company=3,
+    agents=40,
+    seniors=6,
+    managers=2,
+)
 
 _log = data.log
 
@@ -248,27 +250,14 @@ def _profile(due: DueSet) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--profile", action="store_true", help="also print query counts and plans (stderr)"
-    )
-    args = parser.parse_args(argv)
+    args = data.bench_arguments(__doc__, argv, profile="also print query counts and plans (stderr)")
     began = time.perf_counter()
 
     _log(f"bench_scan: re-creating database {BENCH_DB}")
     data.setup_database(BENCH_DB, redis_url=BENCH_REDIS_URL)
     _warm_up_celery()
 
-    step = time.perf_counter()
-    people = data.seed_people(
-        companies=COMPANIES,
-        vip_every=VIP_EVERY,
-        customers_per_company=CUSTOMERS_PER_COMPANY,
-        agents=AGENTS,
-        seniors=SENIORS,
-        managers=MANAGERS,
-    )
-    _log(f"bench_scan: seeded people in {time.perf_counter() - step:.1f} s")
+    people = data.seed_people_logged("bench_scan", PEOPLE)
     step = time.perf_counter()
     data.generate_tickets(people, count=BIG, now=NOW, mix=MIX, sla_targets=True)
     _vacuum(TOUCHED_TABLES[2:])
