@@ -14,7 +14,7 @@ from collections.abc import Callable
 from tickets.markdown import render_markdown
 from tickets.tests.markdown_corpus import CORPUS
 
-ROUNDS = 7
+ROUNDS = 11
 TARGET_MS = 50.0
 
 

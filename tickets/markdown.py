@@ -126,6 +126,9 @@ def render_markdown(text: str) -> SafeString:
     # Line breaks between tags mean nothing on the page (every user "<" and ">" is an entity by
     # now, and a soft break is a <br>); without them the sanitiser has a third fewer nodes.
     html = html.replace(">\n<", "><")
+    # The sanitiser decodes named references about twice as slowly as numeric ones, and a raw
+    # ">" needs none; it writes them all back as &lt; &gt; &amp;, so the page reads the same.
+    html = html.replace("&gt;", ">").replace("&lt;", "&#60;").replace("&amp;", "&#38;")
     for old, new in _HEADINGS:
         html = html.replace(old, new)
     return mark_safe(_cleaner.clean(html))  # noqa: S308 (sanitised by nh3 just here)
