@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -48,6 +49,20 @@ class Company(models.Model):
     """A customer organisation; its users see only its own data."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    mail_alias = models.SlugField(
+        _("mail alias"),
+        max_length=64,
+        unique=True,
+        help_text=_(
+            "Names the company's dedicated support address (acme → acme@vip.support.example)."
+        ),
+    )
+    mail_severity = models.PositiveSmallIntegerField(
+        _("severity of mailed tickets"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("Tickets opened by mail to the general address start at this severity."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     if TYPE_CHECKING:

@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import (
@@ -34,7 +35,7 @@ def company_create(
 ) -> Company:
     """A new company on `plan` from `started_on` (the desk's today by default)."""
     now = now or timezone.now()
-    company = Company(name=name, created_at=now)
+    company = Company(name=name, mail_alias=company_free_mail_alias(name=name), created_at=now)
     company.full_clean()
     company.save()
     subscription = PlanSubscription(
@@ -43,6 +44,31 @@ def company_create(
     subscription.full_clean()
     subscription.save()
     return company
+
+
+# Bulgaria's official transliteration (2009 law), so "Акме ООД" gets the alias "akme-ood".
+_CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъьюя"
+_LATIN = (
+    *("a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o"),
+    *("p", "r", "s", "t", "u", "f", "h", "ts", "ch", "sh", "sht", "a", "y", "yu", "ya"),
+)
+_BULGARIAN_LATIN = str.maketrans(
+    dict(zip(_CYRILLIC, _LATIN, strict=True))
+    | {upper.upper(): latin.capitalize() for upper, latin in zip(_CYRILLIC, _LATIN, strict=True)}
+)
+
+
+def company_free_mail_alias(*, name: str) -> str:
+    """A mail alias made of the company's name that no other company holds yet."""
+    stem = slugify(name.translate(_BULGARIAN_LATIN))[:56].strip("-") or "company"
+    taken = set(
+        Company.objects.filter(mail_alias__startswith=stem).values_list("mail_alias", flat=True)
+    )
+    alias, number = stem, 1
+    while alias in taken:
+        number += 1
+        alias = f"{stem}-{number}"
+    return alias
 
 
 @transaction.atomic
@@ -184,6 +210,20 @@ def agent_create(
     profile = AgentProfile(user=user, tier=tier)
     profile.full_clean()
     profile.save()
+    return user
+
+
+def customer_create(
+    *, email: str, company: Company, first_name: str = "", last_name: str = ""
+) -> User:
+    """A new contact of `company`, without a password (they set one by resetting it)."""
+    if User.objects.filter(email__iexact=email).exists():
+        message = _("Somebody already has the address %(email)s.") % {"email": email}
+        raise ValidationError({"email": message})
+    user = User(email=email, company=company, first_name=first_name, last_name=last_name)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
     return user
 
 

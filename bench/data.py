@@ -185,7 +185,13 @@ def seed_people(
     inclusive = Plan.objects.get(code="all-inclusive")
     addon = AddOn.objects.get(code=AddOn.DEDICATED_AGENT)
     rows = insert(
-        [Company(name=_numbered("Bench Company ", n, companies, width=3)) for n in range(companies)]
+        [
+            Company(
+                name=_numbered("Bench Company ", n, companies, width=3),
+                mail_alias=_numbered("bench-", n, companies, width=3),
+            )
+            for n in range(companies)
+        ]
     )
     is_vip = [n % vip_every == 0 for n in range(companies)]
     insert(

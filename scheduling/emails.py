@@ -28,7 +28,7 @@ from outbox.services import email_queue, emails_drop
 from scheduling.ical import Audience, invitation_method
 from scheduling.invitations import invitation_message
 from scheduling.models import Booking
-from vipsupport.mail import render_subject_and_body
+from vipsupport.mail import AUTOMATIC_HEADERS, render_subject_and_body
 
 # The 24-hour reminder is not sent once less than this remains: the 1-hour one takes over.
 DAY_REMINDER_CUTOFF = datetime.timedelta(hours=1)
@@ -121,6 +121,7 @@ def reminder_message(*, booking: Booking, recipient: User, now: datetime.datetim
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
+        headers=AUTOMATIC_HEADERS,
     )
 
 

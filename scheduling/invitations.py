@@ -19,7 +19,7 @@ from accounts.models import User
 from scheduling import ical
 from scheduling.ical import Audience, Method
 from scheduling.models import Booking, BookingStatus
-from vipsupport.mail import render_subject_and_body
+from vipsupport.mail import AUTOMATIC_HEADERS, render_subject_and_body
 
 # The customer is invited (or told of the cancellation); the agent is given the call for their
 # calendar (PUBLISH), and a cancelled call's copy is named for what it is.
@@ -66,6 +66,7 @@ def invitation_message(
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
+        headers=AUTOMATIC_HEADERS,
     )
     message.attach_alternative(ics, f"text/calendar; method={method}")
     # As bytes: a str payload of a non-text part would be encoded as Latin-1, not UTF-8.

@@ -5,7 +5,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 
 from tickets.models import Notification
-from vipsupport.mail import render_subject_and_body
+from vipsupport.mail import AUTOMATIC_HEADERS, render_subject_and_body
 
 
 def notification_message(notification: Notification) -> EmailMessage:
@@ -20,4 +20,5 @@ def notification_message(notification: Notification) -> EmailMessage:
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
+        headers=AUTOMATIC_HEADERS,
     )

@@ -66,6 +66,11 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+# Channels whose tickets, received while the desk is closed, wait out of the queue's sight until
+# their SLA clock starts (the seed: "no action is taken before the next business day").
+HELD_CHANNELS = (Channel.EMAIL,)
+
+
 class Ticket(models.Model):
     company = models.ForeignKey(
         Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="tickets"

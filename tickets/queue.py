@@ -13,12 +13,12 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import AddOn, AddOnSubscription, DedicatedAssignment, User
-from tickets.models import OPEN_STATUSES, Ticket
+from tickets.models import HELD_CHANNELS, OPEN_STATUSES, Ticket
 from vipsupport.ids import parse_id, parse_int
 
 PAGE_SIZE = 50
@@ -30,8 +30,9 @@ class View:
     MY_VIP = "vip"
     UNASSIGNED = "unassigned"
     TIER_2 = "tier2"
+    HELD = "held"
 
-    CHOICES = (ALL, MINE, MY_VIP, UNASSIGNED, TIER_2)
+    CHOICES = (ALL, MINE, MY_VIP, UNASSIGNED, TIER_2, HELD)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,11 @@ def _row_after(columns: str, values: list[object]) -> RawSQL:
 
 
 def _filtered(*, user: User, filters: QueueFilters) -> QuerySet[Ticket]:
+    now = timezone.now()
     tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    # Mail that came while the desk was closed waits, out of sight, until the desk opens.
+    held = Q(channel__in=HELD_CHANNELS, sla_clock_started_at__gt=now)
+    tickets = tickets.filter(held) if filters.view == View.HELD else tickets.exclude(held)
     if filters.view == View.MINE:
         tickets = tickets.filter(assignee=user)
     elif filters.view == View.MY_VIP:
@@ -122,7 +127,7 @@ def _filtered(*, user: User, filters: QueueFilters) -> QuerySet[Ticket]:
     if filters.assignee is not None:
         tickets = tickets.filter(assignee_id=filters.assignee)
     if filters.breached_only:
-        tickets = tickets.filter(sla_due_at__lte=timezone.now())
+        tickets = tickets.filter(sla_due_at__lte=now)
     return tickets
 
 

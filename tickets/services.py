@@ -115,6 +115,32 @@ def ticket_create(
     return ticket
 
 
+def _message_write(
+    *,
+    ticket: Ticket,
+    author: User | None,
+    body: str,
+    visibility: Visibility,
+    files: Sequence[UploadedFile],
+    at: datetime.datetime,
+    is_automatic: bool = False,
+) -> TicketMessage:
+    """Validate and store a message with its files, its HTML rendered once."""
+    message = TicketMessage(
+        ticket=ticket,
+        author=author,
+        body=body,
+        visibility=visibility,
+        is_automatic=is_automatic,
+        created_at=at,
+    )
+    message.full_clean()
+    message.body_html = render_markdown(message.body)  # once, after validation
+    message.save()
+    attachments_add(message=message, files=files)
+    return message
+
+
 def _change_status(
     *, ticket: Ticket, status: Status, actor: User | None, at: datetime.datetime
 ) -> str | None:
@@ -151,17 +177,9 @@ def ticket_reply(
         )
     if new_status == Status.NEW and ticket.status != Status.NEW:
         raise ValidationError(_("A ticket cannot go back to New."))
-    message = TicketMessage(
-        ticket=ticket,
-        author=author,
-        body=body,
-        visibility=Visibility.PUBLIC,
-        created_at=at,
+    message = _message_write(
+        ticket=ticket, author=author, body=body, visibility=Visibility.PUBLIC, files=files, at=at
     )
-    message.full_clean()
-    message.body_html = render_markdown(message.body)  # once, after validation
-    message.save()
-    attachments_add(message=message, files=files)
     _event(ticket=ticket, kind=EventKind.REPLIED, actor=author, at=at, message=message.pk)
     if is_staff_member(author):
         if ticket.assignee_id is None and author.has_agent_profile:
@@ -185,7 +203,7 @@ def ticket_reply(
             _change_status(ticket=ticket, status=target, actor=author, at=at) if target else None
         )
         # The reply is announced first so it answers what was due before any pause starts.
-        announce(TicketChange(ChangeKind.STAFF_PUBLIC_REPLY, ticket, at))
+        announce(TicketChange(ChangeKind.STAFF_PUBLIC_REPLY, ticket, at, message=message))
         if previous is not None:
             announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
     elif ticket.status in (Status.WAITING, Status.SOLVED):
@@ -209,18 +227,29 @@ def ticket_add_note(
         raise ValidationError(_("Only staff can add internal notes."))
     body = _require_text(body, "body", _("Write the note before saving it."))
     at = at or timezone.now()
-    message = TicketMessage(
-        ticket=ticket,
-        author=author,
-        body=body,
-        visibility=Visibility.INTERNAL,
-        created_at=at,
+    message = _message_write(
+        ticket=ticket, author=author, body=body, visibility=Visibility.INTERNAL, files=files, at=at
     )
-    message.full_clean()
-    message.body_html = render_markdown(message.body)  # once, after validation
-    message.save()
-    attachments_add(message=message, files=files)
     _event(ticket=ticket, kind=EventKind.NOTE, actor=author, at=at, message=message.pk)
+    return message
+
+
+@transaction.atomic
+def ticket_record_automatic(
+    *, ticket: Ticket, body: str, at: datetime.datetime, files: Sequence[UploadedFile] = ()
+) -> TicketMessage:
+    """Keep a message a program sent about the ticket (an out-of-office reply, a bounce) where
+    staff see it; it reopens nothing, answers nothing and tells nobody."""
+    message = _message_write(
+        ticket=ticket,
+        author=None,
+        body=body.strip() or "—",
+        visibility=Visibility.INTERNAL,
+        files=files,
+        at=at,
+        is_automatic=True,
+    )
+    _event(ticket=ticket, kind=EventKind.NOTE, actor=None, at=at, message=message.pk)
     return message
 
 

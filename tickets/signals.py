@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.dispatch import Signal
 
 if TYPE_CHECKING:
-    from tickets.models import Ticket
+    from tickets.models import Ticket, TicketMessage
 
 
 class ChangeKind(enum.StrEnum):
@@ -32,6 +32,8 @@ class TicketChange:
     at: datetime.datetime
     previous_status: str | None = None
     previous_severity: int | None = None
+    # The public reply a STAFF_PUBLIC_REPLY announces.
+    message: TicketMessage | None = None
 
 
 # Sent with sender=Ticket and change=TicketChange.

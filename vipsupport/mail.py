@@ -18,3 +18,9 @@ def render_subject_and_body(
     """An e-mail's subject (on one line) and plain-text body, from their templates."""
     subject = render_plain_text(subject_template, context)
     return " ".join(subject.split()), render_plain_text(body_template, context)
+
+
+# Every e-mail a program sends on its own (notices, reminders, acknowledgements, bounces) says
+# so, and asks Exchange not to answer it: no auto-reply loops (RFC 3834).
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+AUTO_REPLY_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
