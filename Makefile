@@ -55,6 +55,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.queue
 	$(BIN)/python -m bench.slots
 	$(BIN)/python -m bench.report
+	$(BIN)/python -m bench.mail
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

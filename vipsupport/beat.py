@@ -82,6 +82,16 @@ BEAT_SCHEDULE: tuple[BeatEntry, ...] = (
         "minutes",
         expire_seconds=600,
     ),
+    # The e-mail channel's hosted mailbox, read by UID (`mail.imap`); off without MAIL_IMAP_URL.
+    BeatEntry("Poll the IMAP mailbox", "mail.tasks.poll_imap", 60, "seconds", expire_seconds=55),
+    # Mail a transport stored but could not act on (it died between storing and processing).
+    BeatEntry(
+        "Process waiting mail",
+        "mail.tasks.process_waiting_mail",
+        5,
+        "minutes",
+        expire_seconds=240,
+    ),
 )
 
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "scheduling",
+    "mail",
     "vipsupport",  # the project's own app: the Celery Beat schedule (vipsupport/beat.py)
 ]
 
@@ -140,6 +141,17 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="VIP Support <supp
 PORTAL_URL = env("DJANGO_PORTAL_URL", default="http://127.0.0.1:8000")
 # Busy-time feeds may not point into our own network (SSRF) except in development and tests.
 BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = env.bool("BUSY_FEEDS_ALLOW_PRIVATE_HOSTS", default=False)
+
+# The e-mail channel (`mail`). Every customer may write to the general address; a company with
+# the dedicated-agent add-on has its own, named by its mail alias: "domain" style gives
+# acme@vip.support.example, "plus" style gives support+acme@support.example (one mailbox).
+MAIL_GENERAL_ADDRESS = env("MAIL_GENERAL_ADDRESS", default="support@support.example")
+MAIL_DEDICATED_STYLE = env("MAIL_DEDICATED_STYLE", default="domain")
+MAIL_DEDICATED_DOMAIN = env("MAIL_DEDICATED_DOMAIN", default="vip.support.example")
+# Larger messages are refused with a bounce that says so (SMTP: before they are received).
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=20 * 1024 * 1024)
+# A hosted mailbox the IMAP poller reads, e.g. imaps://support%40example.com:secret@imap.example.com/INBOX
+MAIL_IMAP_URL = env("MAIL_IMAP_URL", default="")
 
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
