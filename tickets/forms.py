@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from tickets.attachments import MultipleFileField
-from tickets.models import Severity, Status, text_length_validator
+from tickets.models import Channel, Severity, Status, text_length_validator
 from vipsupport.fields import IdChoiceField, IdMultipleChoiceField
 
 
@@ -135,3 +137,104 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents  # type: ignore[attr-defined]
+
+
+# Staff file tickets for what reached them another way; the web portal is the customers' own.
+STAFF_CHANNELS = (Channel.PHONE, Channel.EMAIL, Channel.CHAT)
+# How far back a ticket may be dated: older requests are filed as received now.
+MAX_BACKDATE = datetime.timedelta(days=7)
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def customers_active() -> QuerySet[User]:
+    """The people a ticket can be filed for: active members of a customer company."""
+    return User.objects.filter(
+        is_active=True, company__isnull=False, agent_profile__isnull=True
+    ).order_by("first_name", "last_name", "email")
+
+
+class StaffTicketForm(forms.Form):
+    """A ticket an agent files for a customer who phoned, wrote or chatted."""
+
+    requester = IdChoiceField(
+        label=_("Customer"),
+        queryset=customers_active(),
+        error_messages={
+            "required": _("Choose the customer the ticket is for."),
+            "invalid_choice": _("Choose a customer from the list."),
+        },
+    )
+    channel = forms.TypedChoiceField(
+        label=_("Received by"),
+        choices=[(channel.value, channel.label) for channel in STAFF_CHANNELS],
+        coerce=Channel,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Say how the request reached you."),
+            "invalid_choice": _("Choose phone, e-mail or chat."),
+        },
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        error_messages={
+            "required": _("Say when the request reached you."),
+            "invalid": _("Enter the date and time the request reached you."),
+        },
+    )
+    severity = forms.TypedChoiceField(
+        label=_("Severity"),
+        choices=Severity.choices,
+        coerce=int,
+        initial=Severity.STANDARD,
+        error_messages={
+            "required": _("Choose how severe the problem is."),
+            "invalid_choice": _("Choose a severity from 1 to 5."),
+        },
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        error_messages={"required": _("Give the ticket a subject.")},
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Markdown works: **bold**, lists, `code`, links."),
+        validators=[text_length_validator],
+        error_messages={"required": _("Describe the problem, so we can start on it.")},
+    )
+    attachments = attachments_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the form is made, not at import: the default is "now", to the minute.
+        self.fields["received_at"].initial = timezone.now().replace(second=0, microsecond=0)
+
+    def requester_choices(self) -> list[tuple[int, str]]:
+        """The customers as (id, "Name <email> · Company") pairs, in one query, for a long list."""
+        rows = customers_active().values_list(
+            "pk", "first_name", "last_name", "email", "company__name"
+        )
+        choices = []
+        for pk, first, last, email, company in rows:
+            name = f"{first} {last}".strip()
+            person = f"{name} <{email}>" if name else email
+            choices.append((pk, f"{person} · {company}"))
+        return choices
+
+    def clean_received_at(self) -> datetime.datetime:
+        """Not later than now, nor earlier than a week ago (entered in the viewer's own zone)."""
+        received_at: datetime.datetime = self.cleaned_data["received_at"]
+        now = timezone.now()
+        if received_at > now:
+            raise forms.ValidationError(
+                _("The request cannot have reached you in the future."), code="future"
+            )
+        if received_at < now - MAX_BACKDATE:
+            raise forms.ValidationError(
+                _("Tickets can be dated at most 7 days back; file older requests as received now."),
+                code="too_old",
+            )
+        return received_at

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/escalate/", portal.ticket_escalate, name="escalate"),
     # Staff
     path("queue/", workspace.queue, name="queue"),
+    path("queue/tickets/new/", workspace.ticket_file, name="work-new"),
     path("queue/tickets/<int:pk>/", workspace.ticket_work, name="work"),
     path("queue/tickets/<int:pk>/reply/", workspace.work_reply, name="work-reply"),
     path("queue/tickets/<int:pk>/status/", workspace.work_status, name="work-status"),

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("sla.urls")),
     path("", include("scheduling.urls")),
+    path("", include("mail.urls")),
 ]

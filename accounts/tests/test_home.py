@@ -170,3 +170,34 @@ def test_on_the_day_the_addon_starts_every_zone_sees_it(client_for, zone):
 
     assert 'data-testid="agent-card"' in page
     assert 'data-testid="addon-offer"' not in page
+
+
+def mail_addresses_at(client_for, customer, instant):
+    with time_machine.travel(instant, tick=False):
+        page = home(client_for, customer)
+    start = page.index('data-testid="mail-addresses"')
+    fragment = page[page.index(">", start) + 1 : page.index("</section>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+
+
+def test_a_vip_customer_is_told_the_dedicated_address_and_its_hours(client_for, acme):
+    customer = CustomerFactory(company=acme, time_zone="Europe/Sofia")
+
+    text = mail_addresses_at(client_for, customer, "2027-03-16 12:00Z")
+
+    assert (
+        "E-mail your dedicated agent: acme-ltd@vip.support.example — answered "
+        "Mon–Fri 09:00–17:00 CET (your time: Mon–Fri 10:00–18:00)"
+    ) in text
+    assert "General support: support@support.example" in text
+    page = home(client_for, customer)
+    assert 'href="mailto:acme-ltd@vip.support.example"' in page
+
+
+def test_a_customer_without_the_addon_is_told_only_the_general_address(client_for, acme):
+    customer = CustomerFactory(company=CompanyFactory(name="Globex"))
+
+    text = mail_addresses_at(client_for, customer, "2027-03-16 12:00Z")
+
+    assert text == "Support by e-mail General support: support@support.example"
+    assert "vip.support.example" not in home(client_for, customer)

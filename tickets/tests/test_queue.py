@@ -205,3 +205,35 @@ def test_every_open_ticket_is_in_some_view(customer, agent):
         opened(customer, severity=3, minutes=minutes)
 
     assert len(queue_page(user=agent, filters=QueueFilters()).tickets) == Ticket.objects.count()
+
+
+def test_mail_received_while_closed_is_held_out_of_sight_until_the_desk_opens(client_for, customer):
+    from zoneinfo import ZoneInfo
+
+    from tickets.models import Channel
+
+    berlin = ZoneInfo("Europe/Berlin")
+    agent = AgentFactory(time_zone="Europe/Berlin")
+    friday_evening = datetime(2026, 3, 13, 18, 30, tzinfo=berlin)
+    with time_machine.travel(datetime(2026, 3, 14, 10, 0, tzinfo=berlin), tick=False):
+        held = services.ticket_create(
+            requester=customer,
+            subject="Mailed on Friday evening",
+            description="The VPN is down.",
+            severity=2,
+            channel=Channel.EMAIL,
+            created_by=agent,
+            at=friday_evening,
+        )
+        client = client_for(agent)
+        everything = client.get("/queue/").text
+        waiting = client.get("/queue/?view=held").text
+
+    assert held.sla_clock_started_at == datetime(2026, 3, 16, 9, 0, tzinfo=berlin)
+    assert "Mailed on Friday evening" not in everything
+    assert "Mailed on Friday evening" in waiting
+    assert "Held until Mon 09:00" in waiting
+    with time_machine.travel(datetime(2026, 3, 16, 9, 5, tzinfo=berlin), tick=False):
+        monday = client.get("/queue/").text
+    assert "Mailed on Friday evening" in monday
+    assert 'data-testid="held"' not in monday

@@ -24,6 +24,7 @@ from tickets.forms import (
     ReasonForm,
     SeverityForm,
     StaffReplyForm,
+    StaffTicketForm,
     StatusForm,
 )
 from tickets.models import (
@@ -37,6 +38,7 @@ from tickets.queue import Cursor, View, filters_from_query, queue_page
 from tickets.selectors import ticket_thread, ticket_timeline
 from vipsupport.forms import form_add_service_errors
 from vipsupport.htmx import HtmxHttpRequest
+from vipsupport.zones import current_zone
 
 
 def _staff(request: HttpRequest) -> User:
@@ -65,6 +67,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
             (View.MY_VIP, _("My VIP companies")),
             (View.UNASSIGNED, _("Unassigned")),
             (View.TIER_2, _("Tier 2")),
+            (View.HELD, _("Held until opening")),
         ],
         "severities": Severity.choices,
         "statuses": [(status, Status(status).label) for status in OPEN_STATUSES],
@@ -76,6 +79,37 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     }
     template = "tickets/queue/_rows.html" if request.htmx else "tickets/queue/queue.html"
     return render(request, template, context)
+
+
+@staff_only
+def ticket_file(request: HttpRequest) -> HttpResponse:
+    """A ticket filed for a customer who phoned, wrote or chatted, dated when it reached us."""
+    posted = request.method == "POST"
+    form = StaffTicketForm(request.POST, request.FILES) if posted else StaffTicketForm()
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(
+                requester=data["requester"],
+                subject=data["subject"],
+                description=data["description"],
+                severity=data["severity"],
+                channel=data["channel"],
+                created_by=_staff(request),
+                files=data["attachments"],
+                at=data["received_at"],
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            messages.success(request, _("Ticket #%(id)s is open.") % {"id": ticket.pk})
+            return redirect("tickets:work", pk=ticket.pk)
+    return render(
+        request,
+        "tickets/workspace/new.html",
+        {"form": form, "customers": form.requester_choices(), "zone": current_zone().key},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def _ticket(pk: int) -> Ticket:
