@@ -34,8 +34,11 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 def _form(request: HttpRequest, now: datetime.datetime) -> ReportForm:
-    """The report's filters; the "this month" default when the query string is empty."""
-    data = request.GET if request.GET else {"period": "this_month"}
+    """The report's filters. Without a period, days given mean "custom" and none "this month",
+    so a hand-made link (`?first=…`, `?company=3`) is read as meant, not refused."""
+    data = request.GET.copy()
+    if not data.get("period"):
+        data["period"] = "custom" if data.get("first") or data.get("last") else "this_month"
     return ReportForm(data, zone=current_zone(), today=timezone.localdate(now))
 
 

@@ -106,9 +106,12 @@ class ReasonForm(forms.Form):
 
 
 class StatusForm(forms.Form):
+    # "New" is listed so a new ticket's form shows its status rather than "Open" (choosing it
+    # changes nothing; the service refuses to move any other ticket back to New).
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[
+            (Status.NEW, Status.NEW.label),
             (Status.OPEN, Status.OPEN.label),
             (Status.WAITING, Status.WAITING.label),
             (Status.SOLVED, Status.SOLVED.label),

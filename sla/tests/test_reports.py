@@ -240,6 +240,15 @@ class TestPage:
         assert f"/queue/tickets/{data['t2'].pk}/" in page
         assert "23h 00m" in page  # T2 first response: due 13 Oct 11:00, answered 14 Oct 10:00
 
+    def test_a_link_without_a_period_is_read_as_meant(self, data, manager):
+        by_company = manager.get(f"/reports/sla/?company={data['t2'].company_id}")
+        bad_day = manager.get("/reports/sla/?first=2026-13-45&last=2026-10-31")
+
+        assert by_company.status_code == 200
+        assert bad_day.status_code == 400
+        assert "Enter a valid date." in bad_day.text
+        assert "This field is required." not in bad_day.text
+
     def test_it_speaks_bulgarian(self, data, manager):
         manager.post("/i18n/language/", {"language": "bg", "next": "/"})
 

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -135,6 +136,23 @@ def test_status_changes_and_closed_tickets_refuse_replies(client_for, ticket, ag
 
     response = client.post(url(ticket, "status"), {"status": "bogus"})
     assert response.status_code == 400
+
+
+def test_a_new_tickets_status_form_shows_new_and_nothing_moves_back_to_it(
+    client_for, ticket, agent
+):
+    client = client_for(agent)
+
+    page = client.get(f"/queue/tickets/{ticket.pk}/").text
+    assert re.search(r'<option value="new" selected>', page)
+
+    client.post(url(ticket, "status"), {"status": "open"})
+    response = client.post(url(ticket, "status"), {"status": "new"})
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    assert response.status_code == 400
+    assert "cannot go back to New" in response.text
 
 
 def test_a_forged_ticket_id_is_404(client_for, agent):
