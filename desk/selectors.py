@@ -48,12 +48,16 @@ def desk_invalidate() -> None:
     cache.delete(_VERSION_KEY)
 
 
-def _definition() -> Definition:
+def _version() -> str:
     version = cache.get(_VERSION_KEY)
     if version is None:
         cache.add(_VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(_VERSION_KEY)
-    key = f"desk:definition:{version}"
+    return str(version)
+
+
+def _definition() -> Definition:
+    key = f"desk:definition:{_version()}"
     definition: Definition | None = cache.get(key)
     if definition is None:
         calendar = SupportCalendar.objects.filter(is_desk=True).first()
@@ -63,6 +67,17 @@ def _definition() -> Definition:
         definition = calendar.definition()
         cache.set(key, definition, timeout=None)
     return definition
+
+
+def calendar_clock(*, calendar_id: int) -> BusinessCalendar:
+    """Any support calendar's clock (an SLA target's, say), cached like the desk's and dropped by
+    the same changes, so opening a target reads no calendar rows."""
+    key = f"desk:calendar:{calendar_id}:{_version()}"
+    definition: Definition | None = cache.get(key)
+    if definition is None:
+        definition = SupportCalendar.objects.get(pk=calendar_id).definition()
+        cache.set(key, definition, timeout=None)
+    return business_calendar_of(*definition)
 
 
 def desk_calendar() -> SupportCalendar:

@@ -75,9 +75,6 @@ def _stored(
     envelope_recipients: Sequence[str],
 ) -> InboundMail:
     message_id = message_id_of(raw)
-    existing = InboundMail.objects.filter(message_id=message_id).first()
-    if existing is not None:
-        return existing
     inbound = InboundMail(
         message_id=message_id,
         size=len(raw),
@@ -285,6 +282,8 @@ def _new_ticket(
     copied = {address for address in [*parsed.recipients, *parsed.cc] if address != requester.email}
     colleagues = User.objects.filter(company=company, is_active=True, email__in=copied)
     subject = _REPLY_PREFIX.sub("", _TAG.sub("", parsed.subject)).strip() or _("(no subject)")
+    # A dedicated address is answered by the company's dedicated agent (or the backup standing in).
+    contact = company_dedicated_contact(company=company, at=at) if route.dedicated else None
     ticket = ticket_services.ticket_create(
         requester=requester,
         subject=subject[:200],
@@ -293,14 +292,9 @@ def _new_ticket(
         channel=Channel.EMAIL,
         cc=list(colleagues),
         files=files,
+        assignee=contact.agent if contact else None,
         at=at,
     )
-    if route.dedicated:
-        contact = company_dedicated_contact(company=company, at=at)
-        if contact is not None:
-            ticket = ticket_services.ticket_assign(
-                ticket=ticket, assignee=contact.agent, actor=None, at=at
-            )
     return ticket
 
 

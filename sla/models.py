@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.business_time import BusinessCalendar
 from desk.models import SupportCalendar
+from desk.selectors import calendar_clock
 from tickets.models import Severity, Ticket
 
 if TYPE_CHECKING:
@@ -202,4 +203,4 @@ class SlaTarget(models.Model):
     def business_calendar(self) -> BusinessCalendar:
         if self.clock == Clock.CALENDAR:
             return BusinessCalendar.twenty_four_seven()
-        return self.calendar.business_calendar()
+        return calendar_clock(calendar_id=self.calendar_id)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import MANAGERS_GROUP, AssignmentRole, DedicatedAssignment, User
 from accounts.selectors import desk_date
 from desk.business_time import BusinessCalendar
+from desk.selectors import calendar_clock
 from sla.models import (
     SlaPolicy,
     SlaPolicyTarget,
@@ -109,7 +110,7 @@ def sla_ticket_created(*, ticket: Ticket) -> SlaTarget:
     """Open the first-response target of a new ticket."""
     policy = policy_for_ticket(ticket=ticket)
     rule = _policy_target(policy, ticket.severity)
-    started_at = clock_start(ticket=ticket, calendar=policy.calendar.business_calendar())
+    started_at = clock_start(ticket=ticket, calendar=calendar_clock(calendar_id=policy.calendar_id))
     ticket_services.ticket_set_sla_clock_start(ticket=ticket, started_at=started_at)
     return _open_target(
         ticket=ticket,

@@ -203,7 +203,6 @@ def attachments_validate(*, files: Sequence[UploadedFile]) -> None:
     _files_check(files)
 
 
-@transaction.atomic
 def attachments_add(
     *,
     files: Sequence[UploadedFile],
@@ -212,6 +211,18 @@ def attachments_add(
 ) -> list[Attachment]:
     """Check and store files on a message, or (with `ticket` alone) on a ticket's description;
     they are stamped with the moment of that message or ticket."""
+    if not files:  # most messages: no savepoint, no query
+        return []
+    with transaction.atomic():
+        return _attachments_store(files=files, message=message, ticket=ticket)
+
+
+def _attachments_store(
+    *,
+    files: Sequence[UploadedFile],
+    message: TicketMessage | None,
+    ticket: Ticket | None,
+) -> list[Attachment]:
     # The files belong to the write that carries them, so they share its moment.
     if message is not None:
         if ticket is not None and ticket.pk != message.ticket_id:
@@ -221,8 +232,6 @@ def attachments_add(
         ticket_id, uploaded_at = ticket.pk, ticket.created_at
     else:
         raise TypeError("attachments_add needs the message or, for the description, the ticket.")
-    if not files:
-        return []
     checked = _files_check(files)
     if not checked:
         return []

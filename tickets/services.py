@@ -77,12 +77,15 @@ def ticket_create(
     created_by: User | None = None,
     cc: Iterable[User] = (),
     files: Sequence[UploadedFile] = (),
+    assignee: User | None = None,
     at: datetime.datetime | None = None,
 ) -> Ticket:
     """Open a ticket for a customer, with files on its description; staff may file it for them
-    (e-mail, phone, voicemail)."""
+    (e-mail, phone, voicemail), and a channel may hand it to an agent from the start."""
     if requester.company_id is None:
         raise ValidationError({"requester": _("Only customers can be the requester of a ticket.")})
+    if assignee is not None and not assignee.has_agent_profile:
+        raise ValidationError({"assignee": _("%(user)s is not an agent.") % {"user": assignee}})
     at = at or timezone.now()
     ticket = Ticket(
         company_id=requester.company_id,
@@ -91,10 +94,12 @@ def ticket_create(
         description=description.strip(),
         severity=severity,
         channel=channel,
+        assignee=assignee,
         created_at=at,
         updated_at=at,
     )
-    ticket.full_clean()
+    # The company and requester are the saved rows just read: no query to prove they exist.
+    ticket.full_clean(exclude=["company", "requester", "assignee"])
     ticket.description_html = render_markdown(ticket.description)  # once, after validation
     ticket.save()
     colleagues = list(cc)
@@ -111,6 +116,8 @@ def ticket_create(
         severity=ticket.severity,
         channel=ticket.channel,
     )
+    if assignee is not None:
+        _assignment_record(ticket=ticket, previous=None, assignee=assignee, actor=created_by, at=at)
     announce(TicketChange(ChangeKind.CREATED, ticket, at))
     return ticket
 
@@ -329,6 +336,20 @@ def ticket_assign(
     ticket.assignee = assignee
     ticket.updated_at = at
     ticket.save(update_fields=["assignee", "updated_at"])
+    _assignment_record(ticket=ticket, previous=previous, assignee=assignee, actor=actor, at=at)
+    announce(TicketChange(ChangeKind.ASSIGNED, ticket, at))
+    return ticket
+
+
+def _assignment_record(
+    *,
+    ticket: Ticket,
+    previous: int | None,
+    assignee: User | None,
+    actor: User | None,
+    at: datetime.datetime,
+) -> None:
+    """The ASSIGNED event, and the new assignee's notice unless they assigned themselves."""
     event = _event(
         ticket=ticket,
         kind=EventKind.ASSIGNED,
@@ -338,7 +359,6 @@ def ticket_assign(
         new=assignee.pk if assignee else None,
         assignee_name=str(assignee) if assignee else "",
     )
-    announce(TicketChange(ChangeKind.ASSIGNED, ticket, at))
     if assignee is not None and assignee != actor:
         notifications_create(
             recipient_ids=[assignee.pk],
@@ -347,7 +367,6 @@ def ticket_assign(
             subject_key=f"event:{event.pk}",
             at=at,
         )
-    return ticket
 
 
 @transaction.atomic

@@ -331,3 +331,15 @@ def test_automatic_messages_never_count_as_the_customers_words(world):
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING
     assert TicketMessage.objects.filter(ticket=ticket, is_automatic=True).count() == 1
+
+
+def test_an_encoded_comma_in_a_name_splits_no_address(world):
+    raw = message().replace(
+        b"From: ivan@acme.example", b"From: =?utf-8?q?Petrov=2C_Ivan?= <ivan@acme.example>"
+    )
+
+    inbound = ingest(raw)
+
+    assert inbound.sender == "ivan@acme.example"
+    assert inbound.sender_name == "Petrov, Ivan"
+    assert inbound.state == InboundState.TICKET
