@@ -1,14 +1,53 @@
 """Forms for the profile page and the admin's intermediate pages; they only parse, the services
 decide."""
 
+import datetime
 import zoneinfo
+from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
+from django.template import loader
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language, Plan, User
+from outbox.services import email_queue
 from vipsupport.fields import IdChoiceField
+from vipsupport.mail import AUTOMATIC_HEADERS
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its e-mail written to the outbox like every other: retried when the
+    mail server is down, marked automatic, and not sent once the link has expired."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(
+            subject, body, from_email, [to_email], headers=AUTOMATIC_HEADERS
+        )
+        if html_email_template_name is not None:
+            html = loader.render_to_string(html_email_template_name, context)
+            message.attach_alternative(html, "text/html")
+        now = timezone.now()
+        email_queue(
+            message=message,
+            now=now,
+            topic=f"password-reset:{context['uid']}",
+            expires_at=now + datetime.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
+        )
 
 
 def _agents() -> QuerySet[User]:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, services, throttle
-from accounts.forms import ProfileForm
+from accounts.forms import OutboxPasswordResetForm, ProfileForm
 from accounts.models import Language, Role, User
 from desk.selectors import desk_hours
 from vipsupport.forms import form_add_service_errors
@@ -140,6 +140,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     Over a limit it sends nothing but answers exactly as when it sends (the "check your e-mail"
     page), so the form still does not tell whether an account exists.
     """
+
+    form_class = OutboxPasswordResetForm
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         if throttle.password_reset_email_allowed(

@@ -13,6 +13,7 @@ from django.urls import resolve
 
 from accounts import views
 from accounts.tests.factories import CustomerFactory, UserFactory
+from outbox.services import emails_send_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +197,7 @@ def an_hour():
 
 def ask_reset(client, email, **extra):
     response = client.post(RESET, {"email": email}, follow=True, **extra)
+    emails_send_pending()  # the outbox's sender, as a worker runs it after the commit
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == "/accounts/password_reset/done/"
     assert SENT in response.text
