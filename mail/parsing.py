@@ -118,7 +118,8 @@ def _header(message: Message, name: str) -> str:
     value = message.get(name)
     if value is None:
         return ""
-    return " ".join(_decoded_words(str(value)).split())
+    # No NUL: PostgreSQL stores none in text.
+    return " ".join(_decoded_words(str(value)).replace("\x00", "").split())
 
 
 def _decoded_words(value: str) -> str:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,9 +103,9 @@ def mail_process(*, inbound_id: int, now: datetime.datetime) -> InboundMail:
         try:
             with transaction.atomic():
                 _process(inbound, now=now)
-        except DatabaseError:
-            raise
-        except Exception as error:  # a message we cannot read must still reach an agent
+        except (OperationalError, InterfaceError):
+            raise  # the database is down: the transport tries again later
+        except Exception as error:  # a message we cannot act on must still reach an agent
             logger.exception("Received e-mail %s could not be read", inbound.pk)
             inbound.state = InboundState.UNREADABLE
             inbound.problem = f"{type(error).__name__}: {error}"[:2000]

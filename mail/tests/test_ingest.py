@@ -311,6 +311,28 @@ class TestLimits:
         assert [a.original_name for a in ticket.attachments.all()] == ["vpn.log"]
         assert "setup.exe" in ticket.description
 
+    def test_a_nul_in_a_header_is_dropped_not_fatal(self, world):
+        raw = message(subject="VPN").replace(b"Subject: VPN", b"Subject: VPN\x00 down")
+
+        inbound = ingest(raw)
+
+        assert inbound.state == InboundState.TICKET
+        assert inbound.ticket.subject == "VPN down"
+
+    def test_a_message_the_database_refuses_is_kept_for_an_agent(self, world, monkeypatch):
+        from django.db import DataError
+
+        def refuse(**kwargs):
+            raise DataError("invalid byte sequence")
+
+        monkeypatch.setattr("mail.services.ticket_services.ticket_create", refuse)
+
+        inbound = ingest(message())
+
+        assert inbound.state == InboundState.UNREADABLE
+        assert "invalid byte sequence" in inbound.problem
+        assert InboundMail.objects.get().state == InboundState.UNREADABLE
+
     def test_an_unreadable_message_is_kept_for_an_agent(self, world):
         inbound = ingest(b"\x00\x01 not an e-mail at all")
 
