@@ -24,7 +24,23 @@ def attachments_field() -> MultipleFileField:
     )
 
 
-class TicketForm(forms.Form):
+def severity_field(**kwargs: Any) -> forms.TypedChoiceField:
+    """The severity 1 to 5 as the seed defines them, with the same messages on every form."""
+    return forms.TypedChoiceField(
+        label=_("Severity"),
+        choices=Severity.choices,
+        coerce=int,
+        error_messages={
+            "required": _("Choose how severe the problem is."),
+            "invalid_choice": _("Choose a severity from 1 to 5."),
+        },
+        **kwargs,
+    )
+
+
+class TicketTextForm(forms.Form):
+    """What every new ticket says: a subject, a description and files."""
+
     subject = forms.CharField(
         label=_("Subject"),
         max_length=200,
@@ -38,17 +54,11 @@ class TicketForm(forms.Form):
         validators=[text_length_validator],
         error_messages={"required": _("Describe the problem, so we can start on it.")},
     )
-    severity = forms.TypedChoiceField(
-        label=_("Severity"),
-        choices=Severity.choices,
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choose how severe the problem is."),
-            "invalid_choice": _("Choose a severity from 1 to 5."),
-        },
-    )
     attachments = attachments_field()
+
+
+class TicketForm(TicketTextForm):
+    severity = severity_field(widget=forms.RadioSelect)
     cc = IdMultipleChoiceField(
         label=_("CC colleagues"),
         queryset=User.objects.none(),
@@ -156,7 +166,7 @@ def customers_active() -> QuerySet[User]:
     ).order_by("first_name", "last_name", "email")
 
 
-class StaffTicketForm(forms.Form):
+class StaffTicketForm(TicketTextForm):
     """A ticket an agent files for a customer who phoned, wrote or chatted."""
 
     requester = IdChoiceField(
@@ -186,29 +196,7 @@ class StaffTicketForm(forms.Form):
             "invalid": _("Enter the date and time the request reached you."),
         },
     )
-    severity = forms.TypedChoiceField(
-        label=_("Severity"),
-        choices=Severity.choices,
-        coerce=int,
-        initial=Severity.STANDARD,
-        error_messages={
-            "required": _("Choose how severe the problem is."),
-            "invalid_choice": _("Choose a severity from 1 to 5."),
-        },
-    )
-    subject = forms.CharField(
-        label=_("Subject"),
-        max_length=200,
-        error_messages={"required": _("Give the ticket a subject.")},
-    )
-    description = forms.CharField(
-        label=_("Description"),
-        widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("Markdown works: **bold**, lists, `code`, links."),
-        validators=[text_length_validator],
-        error_messages={"required": _("Describe the problem, so we can start on it.")},
-    )
-    attachments = attachments_field()
+    severity = severity_field(initial=Severity.STANDARD)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
