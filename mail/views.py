@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
@@ -19,10 +17,9 @@ from mail import services
 from mail.forms import InboundAcceptForm, InboundRejectForm
 from mail.models import NEEDS_AGENT_STATES, InboundMail, InboundState
 from mail.selectors import companies_for_choice, inbound_for_staff, mail_inbox
+from vipsupport.downloads import stored_file_download
 from vipsupport.forms import form_add_service_errors
 from vipsupport.ids import parse_id
-
-logger = logging.getLogger(__name__)
 
 # What the sandboxed frame starts with: even were the sanitiser to let something through, the
 # frame may load nothing (and, sandboxed without allow-scripts, run nothing).
@@ -83,21 +80,12 @@ def inbound_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def inbound_raw(request: HttpRequest, pk: int) -> FileResponse:
     """The message exactly as it arrived, to open in a mail program."""
     inbound = _inbound(pk)
-    try:
-        stored = inbound.raw.open("rb")
-    except FileNotFoundError:
-        logger.error("Received e-mail %s has no file in storage.", inbound.pk)
-        raise Http404 from None
-    response = FileResponse(
-        stored,
-        as_attachment=True,
+    return stored_file_download(
+        inbound.raw,
         filename=f"message-{inbound.pk}.eml",
         content_type="message/rfc822",
+        what=f"Received e-mail {inbound.pk}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Should a browser show it anyway, it may not run anything.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @staff_only

@@ -1,17 +1,14 @@
 """Attachment downloads: the only way to a stored file, checked against the viewer."""
 
-import logging
-
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
 from tickets.selectors import attachments_visible_to
-
-logger = logging.getLogger(__name__)
+from vipsupport.downloads import stored_file_download
 
 
 @require_safe
@@ -22,18 +19,9 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     user = request.user
     assert isinstance(user, User)  # login_required let only users through
     attachment = get_object_or_404(attachments_visible_to(user=user), pk=pk)
-    try:
-        stored = attachment.file.open("rb")
-    except FileNotFoundError:
-        logger.error("Attachment %s has no file in storage.", attachment.pk)
-        raise Http404 from None
-    response = FileResponse(
-        stored,
-        as_attachment=True,
+    return stored_file_download(
+        attachment.file,
         filename=attachment.original_name,
         content_type=attachment.content_type,
+        what=f"Attachment {attachment.pk}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Should the file ever be shown inline anyway, it may not run anything.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
