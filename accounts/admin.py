@@ -20,6 +20,7 @@ from accounts.models import (
     AddOnSubscription,
     AgentProfile,
     Company,
+    CompanyPhoneNumber,
     DedicatedAssignment,
     Plan,
     PlanSubscription,
@@ -60,6 +61,16 @@ class DedicatedAssignmentInline(ReadOnlyInline):
     model = DedicatedAssignment
     fields = readonly_fields = ("role", "agent", "valid_from", "valid_to", "assigned_by")
     verbose_name_plural = _("dedicated assignment history")
+
+
+class CompanyPhoneNumberInline(admin.TabularInline[CompanyPhoneNumber, Company]):
+    """Numbers the company's people call from that are nobody's own (switchboards, shared lines):
+    a call from one is the company's."""
+
+    model = CompanyPhoneNumber
+    fields = ("number", "label", "created_at")
+    readonly_fields = ("created_at",)
+    extra = 0
 
 
 def action_with_form(
@@ -116,7 +127,12 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
-    inlines = [PlanSubscriptionInline, AddOnSubscriptionInline, DedicatedAssignmentInline]
+    inlines = [
+        PlanSubscriptionInline,
+        AddOnSubscriptionInline,
+        DedicatedAssignmentInline,
+        CompanyPhoneNumberInline,
+    ]
     actions = ["assign_agents", "change_plan"]
 
     @admin.action(description=_("Assign dedicated agent…"))
@@ -139,14 +155,23 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "company", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups", "company"]
-    search_fields = ["email", "first_name", "last_name", "company__name"]
+    search_fields = ["email", "first_name", "last_name", "company__name", "phone_number"]
     autocomplete_fields = ["company"]
     list_select_related = ["company"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
             _("Personal info"),
-            {"fields": ("first_name", "last_name", "company", "preferred_language", "time_zone")},
+            {
+                "fields": (
+                    "first_name",
+                    "last_name",
+                    "company",
+                    "phone_number",
+                    "preferred_language",
+                    "time_zone",
+                )
+            },
         ),
         (
             _("Permissions"),
@@ -167,9 +192,9 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(AgentProfile)
 class AgentProfileAdmin(admin.ModelAdmin[AgentProfile]):
-    list_display = ["user", "tier", "away_until"]
+    list_display = ["user", "tier", "phone_number", "away_until"]
     list_filter = ["tier"]
-    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "phone_number"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
 

@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import Language, Plan, User
 from outbox.services import email_queue
@@ -75,6 +77,18 @@ def _zone_choices() -> list[tuple[str, str]]:
     return [(zone, zone.replace("_", " ")) for zone in sorted(zoneinfo.available_timezones())]
 
 
+class PhoneNumberInput(forms.TextInput):
+    """A phone number field's input: a stored number in international notation, what the visitor
+    typed exactly as typed (even when it is no number)."""
+
+    input_type = "tel"
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, PhoneNumber) and value.is_valid():
+            return str(value.as_international)
+        return super().format_value(value)
+
+
 class ProfileForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
@@ -83,4 +97,13 @@ class ProfileForm(forms.Form):
         label=_("Time zone"),
         choices=_zone_choices,
         help_text=_("Every time in the portal and in e-mails is shown in this zone."),
+    )
+    # Invalid input gets phonenumber_field's translated "Enter a valid phone number (e.g. …)".
+    phone_number = PhoneNumberField(
+        label=_("Phone number"),
+        required=False,
+        widget=PhoneNumberInput(attrs={"autocomplete": "tel"}),
+        help_text=_(
+            "Optional. We recognise you when you call from this number, and call you back on it."
+        ),
     )

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from desk.defaults import DESK_ZONE
 from desk.models import validate_time_zone
@@ -70,6 +71,7 @@ class Company(models.Model):
         plan_subscriptions: RelatedManager[PlanSubscription]
         addon_subscriptions: RelatedManager[AddOnSubscription]
         assignments: RelatedManager[DedicatedAssignment]
+        phone_numbers: RelatedManager[CompanyPhoneNumber]
 
     class Meta:
         ordering = ["name"]
@@ -78,6 +80,32 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CompanyPhoneNumber(models.Model):
+    """A number the company's people call from that is nobody's own: a switchboard, a shared line.
+
+    A call from it is the company's even when no user has the number in their profile.
+    """
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="phone_numbers"
+    )
+    number = PhoneNumberField(_("number"), unique=True)
+    label = models.CharField(
+        _("label"), max_length=100, blank=True, help_text=_("What the line is, e.g. Switchboard.")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["company", "number"]
+        verbose_name = _("company phone number")
+        verbose_name_plural = _("company phone numbers")
+
+    def __str__(self) -> str:
+        number = self.number
+        text = number.as_international if number and number.is_valid() else str(number or "")
+        return f"{text} ({self.label})" if self.label else text
 
 
 class UserManager(BaseUserManager["User"]):
@@ -133,6 +161,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    phone_number = PhoneNumberField(
+        _("phone number"),
+        blank=True,
+        db_index=True,  # the phone channel finds callers by it
+        help_text=_("The number this person calls from and wants to be called back on."),
     )
     is_staff = models.BooleanField(
         _("may use the admin site"),
@@ -220,6 +254,11 @@ class AgentProfile(models.Model):
         null=True,
         blank=True,
         help_text=_("While set and in the future, the backup agent stands in for this agent."),
+    )
+    phone_number = PhoneNumberField(
+        _("phone for support calls"),
+        blank=True,
+        help_text=_("The number the support line forwards calls to."),
     )
 
     class Meta:

@@ -6,13 +6,18 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
+from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from accounts.models import (
+    ADMINISTRATORS_GROUP,
+    MANAGERS_GROUP,
     AddOn,
     AddOnSubscription,
     AssignmentRole,
     Company,
+    CompanyPhoneNumber,
     DedicatedAssignment,
     Plan,
     User,
@@ -145,3 +150,63 @@ def agent_choices(*, active_only: bool = True) -> list[tuple[int, str]]:
         "pk", "first_name", "last_name", "email"
     )
     return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]
+
+
+def phone_number_parse(*, number: str) -> PhoneNumber | None:
+    """`number` as a valid phone number, or None.
+
+    Reads E.164 ("+35924001234") and every notation phonenumbers knows ("+359 2 400 1234",
+    "tel:+359-2-400-1234"); a number without its +country code is read in the
+    PHONENUMBER_DEFAULT_REGION ("02 400 1234" in Bulgaria).
+    """
+    parsed = to_python(number.strip(), region=settings.PHONENUMBER_DEFAULT_REGION)
+    if isinstance(parsed, PhoneNumber) and parsed.is_valid():
+        return parsed
+    return None
+
+
+def support_phone_number() -> PhoneNumber | None:
+    """The support line customers call (SUPPORT_PHONE_NUMBER), or None when it is unset."""
+    return phone_number_parse(number=settings.SUPPORT_PHONE_NUMBER or "")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as far as their number tells: a person (and their company), only a
+    company (a switchboard, a shared line), or nobody the portal knows (both None)."""
+
+    company: Company | None
+    user: User | None
+
+
+def caller_identify(*, number: str) -> Caller:
+    """Who calls from `number` (E.164 or any notation `phone_number_parse` reads); two queries.
+
+    An active customer whose profile has the number is the caller, with their company. When
+    several customers share it, a company they all belong to is still known, but not the person;
+    when they belong to different companies, the number tells nothing about them. Otherwise the
+    company whose phone numbers list it is calling. Staff never match: their calls are not a
+    customer's. An unreadable number is nobody's.
+    """
+    parsed = phone_number_parse(number=number)
+    if parsed is None:
+        return Caller(company=None, user=None)
+    customers = list(
+        User.objects.filter(
+            phone_number=parsed,
+            is_active=True,
+            company__isnull=False,
+            is_staff=False,
+            is_superuser=False,
+        )
+        .exclude(groups__name__in=[MANAGERS_GROUP, ADMINISTRATORS_GROUP])
+        .select_related("company")
+        .order_by("pk")
+    )
+    companies = {customer.company_id for customer in customers}
+    if len(customers) == 1:
+        return Caller(company=customers[0].company, user=customers[0])
+    if len(companies) == 1:
+        return Caller(company=customers[0].company, user=None)
+    line = CompanyPhoneNumber.objects.filter(number=parsed).select_related("company").first()
+    return Caller(company=line.company if line else None, user=None)

@@ -16,6 +16,7 @@ from accounts.models import (
     AgentProfile,
     AssignmentRole,
     Company,
+    CompanyPhoneNumber,
     DedicatedAssignment,
     Plan,
     PlanSubscription,
@@ -228,16 +229,64 @@ def customer_create(
 
 
 def user_update_profile(
-    *, user: User, first_name: str, last_name: str, language: str, time_zone: str
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    language: str,
+    time_zone: str,
+    phone_number: str | None = None,
 ) -> User:
-    """Change the user's name, language and time zone."""
+    """Change the user's name, language, time zone and (when given; "" clears it) phone number.
+
+    The phone number may be in any notation `accounts.selectors.phone_number_parse` reads; it is
+    stored in E.164.
+    """
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
     user.preferred_language = language
     user.time_zone = time_zone
+    fields = ["first_name", "last_name", "preferred_language", "time_zone"]
+    if phone_number is not None:
+        user.phone_number = phone_number.strip()
+        fields.append("phone_number")
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["first_name", "last_name", "preferred_language", "time_zone"])
+    user.save(update_fields=fields)
     return user
+
+
+def user_set_phone_number(*, user: User, phone_number: str) -> User:
+    """The number the user calls from and is called back on ("" clears it)."""
+    user.phone_number = phone_number.strip()
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["phone_number"])
+    return user
+
+
+def agent_set_phone_number(*, agent: User, phone_number: str) -> AgentProfile:
+    """The number the support line forwards the agent's calls to ("" clears it)."""
+    _require_agent(agent, "agent")
+    profile = agent.agent_profile
+    profile.phone_number = phone_number.strip()
+    profile.full_clean()
+    profile.save(update_fields=["phone_number"])
+    return profile
+
+
+def company_add_phone_number(
+    *, company: Company, number: str, label: str = "", now: datetime.datetime | None = None
+) -> CompanyPhoneNumber:
+    """A number `company`'s people call from that is nobody's own (a switchboard, a shared line);
+    refused when a company already has it."""
+    line = CompanyPhoneNumber(
+        company=company,
+        number=number.strip(),
+        label=label.strip(),
+        created_at=now or timezone.now(),
+    )
+    line.full_clean()
+    line.save()
+    return line
 
 
 def user_set_language(*, user: User, language: str) -> None:

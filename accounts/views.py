@@ -61,19 +61,23 @@ def home(request: HttpRequest) -> HttpResponse:
         "contact": selectors.company_dedicated_contact(company=company, at=now) if addon else None,
         "hours": desk_hours(at=now, zone=current_zone()),
         "offer": offer,
+        # The phone line is part of the dedicated-agent add-on.
+        "support_phone": selectors.support_phone_number() if addon else None,
     }
     return render(request, "accounts/home.html", context)
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """The user's name, language and time zone; the calendar subscription is linked from here."""
+    """The user's name, language, time zone and phone number; the calendar subscription is linked
+    from here."""
     user: User = request.user  # type: ignore[assignment]
     initial = {
         "first_name": user.first_name,
         "last_name": user.last_name,
         "preferred_language": user.preferred_language,
         "time_zone": user.time_zone,
+        "phone_number": user.phone_number,
     }
     form = ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -84,6 +88,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 last_name=form.cleaned_data["last_name"],
                 language=form.cleaned_data["preferred_language"],
                 time_zone=form.cleaned_data["time_zone"],
+                phone_number=str(form.cleaned_data["phone_number"] or ""),
             )
         except ValidationError as error:
             form_add_service_errors(form, error)
