@@ -12,15 +12,18 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.models import User
-from scheduling.models import BookingStatus
+from scheduling.models import BookingStatus, CallType
 from scheduling.services import availability
+from scheduling.services.bookings import NOT_A_NUMBER
 from tickets.models import Ticket
 from vipsupport.fields import IdChoiceField
 
@@ -96,13 +99,43 @@ class BookingForm(forms.Form):
         empty_label=_("No ticket"),
         error_messages={"invalid_choice": _("Pick one of your company's open tickets.")},
     )
+    phone_number = PhoneNumberField(
+        label=_("Number we should call"),
+        max_length=40,
+        # Text, styled as the other fields; phones still offer their number pad.
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("Your agent phones you on this number at the time of the call."),
+        error_messages={
+            "required": _("Give the number your agent should call."),
+            "invalid": NOT_A_NUMBER,
+        },
+    )
 
     def __init__(
-        self, *args: Any, agents: QuerySet[User], tickets: QuerySet[Ticket], **kwargs: Any
+        self,
+        *args: Any,
+        agents: QuerySet[User],
+        tickets: QuerySet[Ticket],
+        call_type: CallType,
+        usual_number: str = "",
+        **kwargs: Any,
     ) -> None:
+        """`usual_number`: the customer's own number, offered as the number to call; a post
+        without the field (a client that does not know it) means that number too. A call type
+        with a video link asks for no number."""
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = agents  # type: ignore[attr-defined]
         self.fields["ticket"].queryset = tickets  # type: ignore[attr-defined]
+        if call_type.video_url:
+            del self.fields["phone_number"]
+            return
+        self.fields["phone_number"].initial = usual_number
+        name = self.add_prefix("phone_number")
+        if self.is_bound and name not in self.data and usual_number:
+            data = QueryDict(mutable=True)
+            data.update(self.data)
+            data[name] = usual_number
+            self.data = data
 
 
 class RescheduleForm(forms.Form):

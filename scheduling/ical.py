@@ -93,8 +93,10 @@ def booking_event(
     method: Method | None = None,
 ) -> Event:
     """The booking as a VEVENT, texts in the active language; load agent, customer, company,
-    call type and ticket with the booking. `method` is the iTIP method of the message it goes
-    in (None in a feed); it decides what the ATTENDEE is asked."""
+    call type and ticket with the booking. LOCATION says how the call happens (the video link, or
+    who calls which number: `scheduling.locations`), and so does a line of the description.
+    `method` is the iTIP method of the message it goes in (None in a feed); it decides what the
+    ATTENDEE is asked."""
     event = Event()
     event.add("uid", event_uid(booking))
     event.add("sequence", booking.sequence)
@@ -102,6 +104,9 @@ def booking_event(
     event.add("dtstart", _utc(booking.starts_at))
     event.add("dtend", _utc(booking.ends_at))
     event.add("summary", _summary(booking, audience))
+    location = booking.location
+    if location is not None:
+        event.add("location", location.place)
     event.add("description", _description(booking, audience))
     event.add("organizer", _address(booking.agent))
     # RFC 5546 §3.2.1: a PUBLISHed event "MUST NOT" have attendees.
@@ -201,6 +206,9 @@ def _description(booking: Booking, audience: Audience) -> str:
             lines.append(_("Message: %(message)s") % {"message": booking.cancel_message})
         lines.append("")
     lines.append(_("Topic: %(topic)s") % {"topic": booking.topic})
+    location = booking.location
+    if location is not None:
+        lines.append(location.line)
     if booking.ticket is not None:
         lines.append(_("Ticket: %(ticket)s") % {"ticket": booking.ticket})
     if audience is Audience.AGENT:

@@ -21,9 +21,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from desk.defaults import DESK_ZONE
 from desk.models import WeeklyInterval, validate_time_zone
+from scheduling.locations import CallLocation, call_location
 
 if TYPE_CHECKING:
     from django_stubs_ext.db.models.manager import RelatedManager
@@ -290,6 +292,15 @@ class BusyFeed(models.Model):
         return self.last_good_ics if self.url else self.uploaded_ics
 
 
+def validate_video_url(value: str) -> None:
+    """A video-meeting link must be https: it is mailed out and opened from calendars (the
+    field's own validator checks that it is a URL at all)."""
+    if not value.lower().startswith("https://"):
+        raise ValidationError(
+            _("The video-meeting link must be an https:// address."), code="https_only"
+        )
+
+
 class CallType(models.Model):
     """A kind of call customers can book, with its length and booking rules (seeded, editable)."""
 
@@ -324,6 +335,16 @@ class CallType(models.Model):
         _("slot step"),
         default=datetime.timedelta(minutes=30),
         help_text=_("Offered start times are this far apart."),
+    )
+    video_url = models.URLField(
+        _("video-meeting link"),
+        max_length=2000,
+        blank=True,
+        validators=[validate_video_url],
+        help_text=_(
+            "A video-meeting link for calls of this type; without one, the agent phones the "
+            "customer."
+        ),
     )
     active = models.BooleanField(_("active"), default=True)
 
@@ -403,6 +424,11 @@ class Booking(models.Model):
         related_name="call_bookings",
     )
     topic = models.CharField(_("topic"), max_length=200)
+    # How the call happens: the agent phones this number; empty when the call type's video link
+    # is the meeting place (see `scheduling.locations`).
+    phone_number = PhoneNumberField(
+        _("number to call"), blank=True, help_text=_("The number the agent calls.")
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     buffer_before = models.DurationField(_("buffer before"))
@@ -502,6 +528,11 @@ class Booking(models.Model):
     @property
     def duration(self) -> datetime.timedelta:
         return self.ends_at - self.starts_at
+
+    @property
+    def location(self) -> CallLocation | None:
+        """How the call happens: the number the agent phones, or the type's video link."""
+        return call_location(self)
 
     def place(
         self,

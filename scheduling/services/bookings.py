@@ -22,7 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
+from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from accounts.models import Company, User
 from accounts.permissions import MANAGING_ROLES
@@ -40,6 +41,9 @@ from scheduling.services.availability import agent_schedule_get_or_create
 from vipsupport.write_lock import sqlite_write_lock
 
 NEAREST_SLOTS = 3
+NOT_A_NUMBER = gettext_lazy(
+    "This is not a phone number we can call; give it with the country code, e.g. +359 88 123 4567."
+)
 _EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for exclusion_violation
 
 
@@ -87,10 +91,16 @@ def booking_create(
     call_type: CallType,
     starts_at: datetime.datetime,
     topic: str,
+    phone_number: PhoneNumber | str = "",
     ticket: models.Model | None = None,
     now: datetime.datetime | None = None,
 ) -> Booking:
-    """Book a call with the company's agent at a free slot; `SlotTaken` if it went meanwhile."""
+    """Book a call with the company's agent at a free slot; `SlotTaken` if it went meanwhile.
+
+    `phone_number` is the number the agent calls (a typed number is read as one of
+    `PHONENUMBER_DEFAULT_REGION` unless it starts with +country code); required unless the call
+    type has a video link, and not kept for such a type: its meeting is where the call happens.
+    """
     now = now or timezone.now()
     _require_aware(starts_at)
     company = _require_vip_customer(customer, now=now, starts_at=starts_at)
@@ -106,6 +116,7 @@ def booking_create(
         call_type=call_type,
         ticket_id=ticket.pk if ticket is not None else None,
         topic=topic.strip(),
+        phone_number=_number_to_call(call_type, phone_number),
         buffer_before=terms.buffer_before,
         buffer_after=terms.buffer_after,
         created_at=now,
@@ -553,6 +564,20 @@ def _require_call_agent(
         raise ValidationError(
             {"agent": _("At that time your calls are with %(agent)s.") % {"agent": expected}}
         )
+
+
+def _number_to_call(call_type: CallType, phone_number: PhoneNumber | str) -> PhoneNumber | str:
+    """The number the agent will dial, or "" for a call type that meets by video."""
+    if call_type.video_url:
+        return ""
+    number = to_python(phone_number.strip() if isinstance(phone_number, str) else phone_number)
+    if not number:
+        refusal = ValidationError(_("Give the number your agent should call."), code="required")
+    elif not number.is_valid():
+        refusal = ValidationError(NOT_A_NUMBER, code="invalid")
+    else:
+        return number
+    raise ValidationError({"phone_number": refusal})
 
 
 def _require_company_ticket(ticket: models.Model | None, company: Company) -> None:

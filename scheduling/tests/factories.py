@@ -17,6 +17,8 @@ from scheduling.services import availability, bookings
 BERLIN = ZoneInfo("Europe/Berlin")
 # Monday 2026-11-30, 08:00 in Berlin (CET): an hour before the agent's day starts.
 NOW = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN)
+# The customers' own number (their profile's), which bookings take unless told otherwise.
+CUSTOMER_NUMBER = "+359 88 123 4567"
 
 
 def berlin(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime.datetime:
@@ -52,7 +54,9 @@ def vip_people(name: str = "Acme Ltd") -> People:
     agent: User = AgentFactory()  # type: ignore[assignment]
     backup: User = SeniorFactory()  # type: ignore[assignment]
     account_services.company_assign_agents(company=company, dedicated=agent, backup=backup)
-    customer: User = CustomerFactory(company=company)  # type: ignore[assignment]
+    customer: User = CustomerFactory(  # type: ignore[assignment]
+        company=company, phone_number=CUSTOMER_NUMBER
+    )
     return People(company=company, customer=customer, agent=agent, backup=backup)
 
 
@@ -83,6 +87,7 @@ def make_booking(
     agent: User | None = None,
     customer: User | None = None,
     topic: str = "Mail flow rules",
+    phone_number: str = CUSTOMER_NUMBER,
     **kwargs: Any,
 ) -> Booking:
     return bookings.booking_create(
@@ -91,6 +96,7 @@ def make_booking(
         call_type=call_type(code),
         starts_at=starts_at,
         topic=topic,
+        phone_number=phone_number,
         now=now,
         **kwargs,
     )

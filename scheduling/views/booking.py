@@ -206,7 +206,7 @@ def book_confirm(request: HtmxHttpRequest, code: str) -> HttpResponse:
         return _confirm_refused(
             request, call_type, _("Pick one of the offered times; they show who the call is with.")
         )
-    form = _booking_form(company, agents, initial={"start": start, "agent": agent})
+    form = _booking_form(request, call_type, agents, initial={"start": start, "agent": agent})
     return render(
         request,
         "scheduling/book/confirm.html",
@@ -215,12 +215,20 @@ def book_confirm(request: HtmxHttpRequest, code: str) -> HttpResponse:
 
 
 def _booking_form(
-    company: Company, agents: selectors.CallAgents, *args: Any, **kwargs: Any
+    request: HttpRequest,
+    call_type: CallType,
+    agents: selectors.CallAgents,
+    *args: Any,
+    **kwargs: Any,
 ) -> BookingForm:
+    customer = _customer(request)
+    number = customer.phone_number
     return BookingForm(
         *args,
         agents=offers.offered_agent_choices(agents=agents),
-        tickets=tickets_open_for_company(company=company),
+        tickets=tickets_open_for_company(company=_company(request)),
+        call_type=call_type,
+        usual_number=number.as_international if number and number.is_valid() else str(number),
         **kwargs,
     )
 
@@ -278,7 +286,7 @@ def _book(request: HtmxHttpRequest, company: Company, call_type: CallType) -> Ht
     agents = selectors.company_call_agents(
         company=company, start=window_start, end=window_start + call_type.duration
     )
-    form = _booking_form(company, agents, request.POST)
+    form = _booking_form(request, call_type, agents, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -288,6 +296,7 @@ def _book(request: HtmxHttpRequest, company: Company, call_type: CallType) -> Ht
                 call_type=call_type,
                 starts_at=data["start"],
                 topic=data["topic"],
+                phone_number=data.get("phone_number") or "",
                 ticket=data["ticket"],
             )
         except SlotTaken as taken:

@@ -36,6 +36,8 @@ UTC = datetime.UTC
 ONE_DAY = datetime.timedelta(days=1)
 # How far the upcoming and the recent call lists under the calendar reach.
 CALL_LIST_REACH = datetime.timedelta(days=30)
+# From this long before a call its page puts the number to call (or the video link) first.
+CALL_TIME_AHEAD = datetime.timedelta(minutes=15)
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -269,6 +271,11 @@ def _render_call(
         "booking": booking,
         "zone_name": zone.key,
         "customer_zone": booking.customer.time_zone,
+        "location": booking.location,
+        "now": now,
+        # The number (or video link) comes first while the call is near or on.
+        "call_time": booking.status == BookingStatus.CONFIRMED
+        and booking.starts_at - CALL_TIME_AHEAD <= now < booking.ends_at,
         "can_cancel": booking.status == BookingStatus.CONFIRMED and now < booking.ends_at,
         "can_mark": booking.status != BookingStatus.CANCELLED and now >= booking.starts_at,
         "calendar_url": f"{reverse('scheduling:calendar')}?{urlencode(calendar_params)}",

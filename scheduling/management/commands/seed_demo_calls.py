@@ -13,6 +13,8 @@ from scheduling.services import availability, bookings
 
 DEMO_CUSTOMER = "customer@acme.example"
 DEMO_TOPIC = "Training for two new administrators"
+# The number the agent calls when the demo customer has none in their profile.
+DEMO_NUMBER = "+359 88 123 4567"
 
 
 class Command(BaseCommand):
@@ -50,5 +52,6 @@ class Command(BaseCommand):
             call_type=training,
             starts_at=starts[0],
             topic=DEMO_TOPIC,
+            phone_number=customer.phone_number or DEMO_NUMBER,
             now=now,
         )
