@@ -93,6 +93,8 @@ class SlaPolicyTarget(models.Model):
 class TargetKind(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     FOLLOW_UP = "follow_up", _("Follow-up")
+    # A voicemail is owed a phone call back, besides the written first response.
+    CALLBACK = "callback", _("Callback")
 
 
 class TargetState(models.TextChoices):

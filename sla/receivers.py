@@ -19,6 +19,8 @@ def on_ticket_changed(sender: Any, *, change: TicketChange, **kwargs: Any) -> No
         )
     elif change.kind == ChangeKind.SEVERITY_CHANGED:
         services.sla_severity_changed(ticket=ticket, at=change.at)
+    elif change.kind == ChangeKind.CALLED_BACK:
+        services.sla_called_back(ticket=ticket, at=change.at)
     elif change.kind == ChangeKind.ASSIGNED:
         services.sla_ticket_assigned(ticket=ticket)
     services.sla_sync_ticket_deadline(ticket=ticket)

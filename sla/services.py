@@ -15,6 +15,7 @@ from accounts.selectors import desk_date
 from desk.business_time import BusinessCalendar
 from desk.selectors import calendar_clock
 from sla.models import (
+    Clock,
     SlaPolicy,
     SlaPolicyTarget,
     SlaTarget,
@@ -41,6 +42,9 @@ from tickets.models import (
 # Channels the seed promises only in business hours: what arrives while closed waits for opening.
 BUSINESS_HOURS_CHANNELS = frozenset({Channel.EMAIL, Channel.CHAT, Channel.VOICEMAIL})
 WARNING_SHARE = 0.8
+# The seed: out-of-hours calls go to voicemail, and we call back as quickly as we can; the promise
+# is one business hour from the clock's start (the next opening, for a voicemail left closed).
+CALLBACK_WITHIN = datetime.timedelta(hours=1)
 ESCALATING_SEVERITIES = frozenset({Severity.CRITICAL, Severity.HIGH})
 
 
@@ -107,11 +111,21 @@ def _policy_target(policy: SlaPolicy, severity: int) -> SlaPolicyTarget:
 
 
 def sla_ticket_created(*, ticket: Ticket) -> SlaTarget:
-    """Open the first-response target of a new ticket."""
+    """Open the first-response target of a new ticket, and a voicemail's callback target."""
     policy = policy_for_ticket(ticket=ticket)
     rule = _policy_target(policy, ticket.severity)
     started_at = clock_start(ticket=ticket, calendar=calendar_clock(calendar_id=policy.calendar_id))
     ticket_services.ticket_set_sla_clock_start(ticket=ticket, started_at=started_at)
+    if ticket.channel == Channel.VOICEMAIL:
+        _open_target(
+            ticket=ticket,
+            kind=TargetKind.CALLBACK,
+            policy=policy,
+            duration=CALLBACK_WITHIN,
+            clock=Clock.BUSINESS,
+            received_at=ticket.created_at,
+            started_at=started_at,
+        )
     return _open_target(
         ticket=ticket,
         kind=TargetKind.FIRST_RESPONSE,
@@ -132,11 +146,13 @@ def _answer(target: SlaTarget, at: datetime.datetime) -> None:
     target.save(update_fields=["fulfilled_at", "time_taken", "state"])
 
 
-def _unanswered(ticket: Ticket) -> list[SlaTarget]:
-    """Targets still waiting for a staff answer: running, or breached and not yet answered."""
+def _unanswered(ticket: Ticket, *kinds: TargetKind) -> list[SlaTarget]:
+    """Targets of these kinds still waiting for staff: running, or breached and not yet answered."""
     return list(
         ticket.sla_targets.filter(
-            state__in=[TargetState.ACTIVE, TargetState.BREACHED], fulfilled_at__isnull=True
+            kind__in=kinds,
+            state__in=[TargetState.ACTIVE, TargetState.BREACHED],
+            fulfilled_at__isnull=True,
         ).select_related("calendar")
     )
 
@@ -172,10 +188,19 @@ def _policy_opened_under(ticket: Ticket) -> SlaPolicy:
 
 
 def sla_staff_replied(*, ticket: Ticket, at: datetime.datetime) -> None:
-    """A staff public reply answers every waiting target and starts the next follow-up."""
-    for target in _unanswered(ticket):
+    """A staff public reply answers the waiting first response or follow-up and starts the next
+    follow-up; a callback still owes its call."""
+    for target in _unanswered(ticket, TargetKind.FIRST_RESPONSE, TargetKind.FOLLOW_UP):
         _answer(target, at)
     _open_follow_up(ticket, policy=_policy_opened_under(ticket), at=at)
+
+
+def sla_called_back(*, ticket: Ticket, at: datetime.datetime) -> None:
+    """The agent phoned the customer back: the callback is met, and the call answers what waited
+    for staff, as a reply would."""
+    for target in _unanswered(ticket, TargetKind.CALLBACK):
+        _answer(target, at)
+    sla_staff_replied(ticket=ticket, at=at)
 
 
 def _stop(targets: list[SlaTarget], at: datetime.datetime) -> None:
@@ -219,7 +244,10 @@ def sla_status_changed(*, ticket: Ticket, previous_status: str, at: datetime.dat
     is_active = ticket.status in ACTIVE_STATUSES
     if ticket.status in (Status.SOLVED, Status.CLOSED):
         # Also from waiting, where an unanswered first response is still running.
-        _stop(_running(ticket, TargetKind.FOLLOW_UP, TargetKind.FIRST_RESPONSE), at)
+        _stop(
+            _running(ticket, TargetKind.FOLLOW_UP, TargetKind.FIRST_RESPONSE, TargetKind.CALLBACK),
+            at,
+        )
     elif was_active and not is_active:
         _stop(_running(ticket, TargetKind.FOLLOW_UP), at)
     elif is_active and not was_active:

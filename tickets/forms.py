@@ -166,6 +166,18 @@ def customers_active() -> QuerySet[User]:
     ).order_by("first_name", "last_name", "email")
 
 
+def customer_choices() -> list[tuple[int, str]]:
+    """The active customers as (id, "Name <email> · Company") pairs, in one query, for a long
+    list (a `<select>` filled with the `options` tag)."""
+    rows = customers_active().values_list("pk", "first_name", "last_name", "email", "company__name")
+    choices = []
+    for pk, first, last, email, company in rows:
+        name = f"{first} {last}".strip()
+        person = f"{name} <{email}>" if name else email
+        choices.append((pk, f"{person} · {company}"))
+    return choices
+
+
 class StaffTicketForm(TicketTextForm):
     """A ticket an agent files for a customer who phoned, wrote or chatted."""
 
@@ -205,15 +217,7 @@ class StaffTicketForm(TicketTextForm):
 
     def requester_choices(self) -> list[tuple[int, str]]:
         """The customers as (id, "Name <email> · Company") pairs, in one query, for a long list."""
-        rows = customers_active().values_list(
-            "pk", "first_name", "last_name", "email", "company__name"
-        )
-        choices = []
-        for pk, first, last, email, company in rows:
-            name = f"{first} {last}".strip()
-            person = f"{name} <{email}>" if name else email
-            choices.append((pk, f"{person} · {company}"))
-        return choices
+        return customer_choices()
 
     def clean_received_at(self) -> datetime.datetime:
         """Not later than now, nor earlier than a week ago (entered in the viewer's own zone)."""
@@ -229,3 +233,27 @@ class StaffTicketForm(TicketTextForm):
                 code="too_old",
             )
         return received_at
+
+
+class CallbackForm(forms.Form):
+    """A call back to the customer: reached them ("yes"), or tried and did not ("no", with a
+    note on what happened; the service insists on it)."""
+
+    REACHED = "yes"
+    NOT_REACHED = "no"
+
+    reached = forms.TypedChoiceField(
+        label=_("Did you reach the customer?"),
+        choices=[(REACHED, _("Reached")), (NOT_REACHED, _("Not reached"))],
+        coerce=lambda value: value == CallbackForm.REACHED,
+        error_messages={
+            "required": _("Say whether you reached the customer."),
+            "invalid_choice": _("Say whether you reached the customer."),
+        },
+    )
+    note = forms.CharField(
+        label=_("What happened"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )

@@ -249,6 +249,8 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Internal note")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACH = "sla_breach", _("SLA breached")
+    CALLED_BACK = "called_back", _("Called back")
+    CALLBACK_FAILED = "callback_failed", _("Callback attempt failed")
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):
@@ -309,6 +311,8 @@ class TicketEvent(models.Model):
             return f"{data['old']} → {data['new']}: {data.get('reason', '')}"
         if self.kind == EventKind.ASSIGNED:
             return f"→ {data.get('assignee_name') or '—'}"
+        if self.kind in (EventKind.CALLED_BACK, EventKind.CALLBACK_FAILED):
+            return str(data.get("note", ""))
         if self.kind == EventKind.ESCALATED:
             reason = escalation_reason(data["source"], data.get("reason", ""))
             return f"{EscalationSource(data['source']).label}: {reason}"

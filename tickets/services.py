@@ -261,6 +261,43 @@ def ticket_record_automatic(
 
 
 @transaction.atomic
+def ticket_called_back(
+    *,
+    ticket: Ticket,
+    actor: User,
+    reached: bool,
+    note: str = "",
+    at: datetime.datetime | None = None,
+) -> Ticket:
+    """Record a call back to the customer: reached, it meets the callback (and answers the
+    ticket, as a reply would); not reached, it is an attempt on the timeline and the callback
+    keeps running."""
+    if not is_staff_member(actor):
+        raise ValidationError(_("Only staff call customers back."))
+    note = note.strip()
+    if not reached and not note:
+        raise ValidationError({"note": _("Say what happened: no answer, busy, wrong number…")})
+    at = at or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.is_closed:
+        raise ValidationError(_("This ticket is closed."))
+    kind = EventKind.CALLED_BACK if reached else EventKind.CALLBACK_FAILED
+    _event(ticket=ticket, kind=kind, actor=actor, at=at, note=note)
+    ticket.updated_at = at
+    ticket.save(update_fields=["updated_at"])
+    if reached:
+        previous = (
+            _change_status(ticket=ticket, status=Status.OPEN, actor=actor, at=at)
+            if ticket.status == Status.NEW
+            else None
+        )
+        announce(TicketChange(ChangeKind.CALLED_BACK, ticket, at))
+        if previous is not None:
+            announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
+    return ticket
+
+
+@transaction.atomic
 def ticket_set_status(
     *, ticket: Ticket, status: Status, actor: User | None, at: datetime.datetime | None = None
 ) -> Ticket:

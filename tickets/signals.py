@@ -23,6 +23,7 @@ class ChangeKind(enum.StrEnum):
     STATUS_CHANGED = "status_changed"
     SEVERITY_CHANGED = "severity_changed"
     ASSIGNED = "assigned"
+    CALLED_BACK = "called_back"
 
 
 @dataclass(frozen=True)

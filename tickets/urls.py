@@ -22,6 +22,7 @@ urlpatterns = [
     path("queue/tickets/<int:pk>/severity/", workspace.work_severity, name="work-severity"),
     path("queue/tickets/<int:pk>/assign/", workspace.work_assign, name="work-assign"),
     path("queue/tickets/<int:pk>/escalate/", workspace.work_escalate, name="work-escalate"),
+    path("queue/tickets/<int:pk>/callback/", workspace.work_callback, name="work-callback"),
     # Attachments and notifications (added by their modules below this line)
     path("attachments/<int:pk>/", attachments.download, name="attachment"),
     path("notifications/", notifications.notification_list, name="notifications"),

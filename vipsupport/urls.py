@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("sla.urls")),
     path("", include("scheduling.urls")),
     path("", include("mail.urls")),
+    path("", include("voice.urls")),
 ]

@@ -20,6 +20,7 @@ from accounts.selectors import agent_choices, agents_active
 from tickets import services
 from tickets.forms import (
     AssignForm,
+    CallbackForm,
     NoteForm,
     ReasonForm,
     SeverityForm,
@@ -127,6 +128,8 @@ def _forms(ticket: Ticket) -> dict[str, Form]:
         "severity_form": SeverityForm(initial={"severity": ticket.severity}),
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}, agents=agents),
         "escalate_form": ReasonForm(),
+        "callback_reached_form": CallbackForm(),
+        "callback_failed_form": CallbackForm(),
     }
 
 
@@ -284,4 +287,26 @@ def work_escalate(request: HttpRequest, pk: int) -> HttpResponse:
             requested_by=user,
         ),
         done=_("Escalated to tier 2; the seniors were notified."),
+    )
+
+
+@staff_only
+@require_POST
+def work_callback(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agent phoned the customer back: reached them (the callback is met and the ticket
+    answered), or not (an attempt on the timeline, with what happened)."""
+    user = _staff(request)
+    reached = request.POST.get("reached") == CallbackForm.REACHED
+    return _submit(
+        request,
+        pk,
+        form=CallbackForm(request.POST),
+        # The errors and the note go back to the form that was sent.
+        name="callback_reached_form" if reached else "callback_failed_form",
+        action=lambda ticket, data: services.ticket_called_back(
+            ticket=ticket, actor=user, reached=bool(data["reached"]), note=str(data["note"])
+        ),
+        done=_("Callback recorded: the customer was reached.")
+        if reached
+        else _("The failed callback attempt was recorded."),
     )

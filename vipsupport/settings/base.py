@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "phonenumber_field",
     "outbox",
     "desk",
     "accounts",
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "sla",
     "scheduling",
     "mail",
+    "voice",
     "vipsupport",  # the project's own app: the Celery Beat schedule (vipsupport/beat.py)
 ]
 
@@ -105,6 +107,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "accounts:after-login"
 LOGOUT_REDIRECT_URL = "login"
 
+# Phone numbers are stored in E.164 (+35924001234); a number typed without its +country code is
+# read as a number of this region (ISO 3166 code), so "02 400 1234" is Sofia's +35924001234.
+PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="BG")
+
 # Brute-force protection (django-axes): 10 failed sign-ins for one e-mail from one client address
 # lock that pair for 15 minutes (each further try restarts them); attempts are rows in the
 # database, so admins see and delete them in the Django admin (Axes → Access attempts).
@@ -152,6 +158,22 @@ MAIL_DEDICATED_DOMAIN = env("MAIL_DEDICATED_DOMAIN", default="vip.support.exampl
 MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=20 * 1024 * 1024)
 # A hosted mailbox the IMAP poller reads, e.g. imaps://support%40example.com:secret@imap.example.com/INBOX
 MAIL_IMAP_URL = env("MAIL_IMAP_URL", default="")
+
+# The phone channel: the support line customers call (VIP companies see it on their home page);
+# its telephony provider calls the portal's voice webhooks for every call to it. E.164.
+SUPPORT_PHONE_NUMBER = env("SUPPORT_PHONE_NUMBER", default="+35924001234")
+
+# The phone channel (`voice`): the support line's provider (Twilio, or one that speaks its
+# webhooks) signs every webhook with the auth token; without one, every webhook is refused.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+VOICE_DIAL_TIMEOUT_SECONDS = env.int("VOICE_DIAL_TIMEOUT_SECONDS", default=20)
+VOICEMAIL_MAX_SECONDS = env.int("VOICEMAIL_MAX_SECONDS", default=180)
+# Recordings are fetched from these hosts only (and never from a private address).
+VOICE_RECORDING_HOSTS: list[str] = env.list(
+    "VOICE_RECORDING_HOSTS", default=["api.twilio.com", "*.twiliocdn.com"]
+)
+VOICE_RECORDING_ALLOW_PRIVATE_HOSTS = env.bool("VOICE_RECORDING_ALLOW_PRIVATE_HOSTS", default=False)
 
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"

@@ -27,3 +27,9 @@ CELERY_RESULT_BACKEND = None
 
 # The covering indexes' INCLUDE columns are a PostgreSQL refinement; SQLite just ignores them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# The voice webhooks need a signing token; `manage.py simulate_call` signs with this one.
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="local-development-voice-token")
+# `simulate_call` hands the portal its own demo recording to fetch.
+VOICE_RECORDING_HOSTS = ["127.0.0.1", "localhost", "api.twilio.com", "*.twiliocdn.com"]
+VOICE_RECORDING_ALLOW_PRIVATE_HOSTS = True

@@ -28,3 +28,5 @@ STORAGES = {
 # instead of warning on every request that the collected directory is missing.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+TWILIO_ACCOUNT_SID = "ACtest"
+TWILIO_AUTH_TOKEN = "test-voice-token"  # noqa: S105
