@@ -44,9 +44,9 @@ def voicemail_for_staff(*, pk: object) -> Voicemail | None:
 
 
 def voicemails_visible_to(*, user: User) -> QuerySet[Voicemail]:
-    """The voicemails `user` may hear: staff any; a customer those on their company's tickets
-    (another company's do not exist for them); anyone else none."""
+    """The voicemails `user` may hear: staff any; nobody else any (the recordings are played back
+    to staff only; a customer's own company reads its ticket, not the recording)."""
     voicemails = Voicemail.objects.all()
-    if user.company_id is not None:
-        return voicemails.filter(ticket__company_id=user.company_id)
-    return voicemails if user.role in STAFF_ROLES else voicemails.none()
+    if user.company_id is None and user.role in STAFF_ROLES:
+        return voicemails
+    return voicemails.none()

@@ -96,8 +96,8 @@ def voicemail_file(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 def audio(request: HttpRequest, pk: int) -> FileResponse:
-    """A voicemail's recording, inline for the page's player: staff any, a customer only one on
-    their company's tickets (any other is a 404, as is one not fetched yet)."""
+    """A voicemail's recording, inline for the page's player: staff only (anyone else, and a
+    recording not fetched yet, is a 404)."""
     voicemail_id = parse_id(pk)
     voicemail = (
         voicemails_visible_to(user=_user(request)).filter(pk=voicemail_id).first()

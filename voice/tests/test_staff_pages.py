@@ -405,14 +405,15 @@ class TestAudio:
         assert response["Content-Type"] == "audio/wav"
         assert b"".join(response.streaming_content) == AUDIO
 
-    def test_a_customer_hears_one_on_their_companys_ticket(self, client_for, world):
+    def test_even_the_callers_own_company_gets_not_found(self, client_for, world):
+        """Recordings are played back to staff only."""
         _ticket, voicemail = voicemail_ticket(world)
         colleague = CustomerFactory(company=world.acme)
 
         response = client_for(colleague).get(audio_url(voicemail))
 
-        assert response.status_code == 200
-        assert b"".join(response.streaming_content) == AUDIO
+        assert response.status_code == 404
+        assert AUDIO not in response.content
 
     def test_a_customer_of_another_company_gets_not_found(self, client_for, world):
         _ticket, voicemail = voicemail_ticket(world)
