@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_field
-from django.db.models import Field
+from django.db.models import Field, URLField
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -29,6 +29,8 @@ from scheduling.services import availability
 
 @admin.register(CallType)
 class CallTypeAdmin(admin.ModelAdmin[CallType]):
+    # A video link typed without a scheme is https (the model accepts https only).
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
     list_display = [
         "name",
         "code",
