@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from vipsupport.fetch import FetchError, fetch
+from vipsupport.write_lock import sqlite_write_lock
 from voice.models import Voicemail
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def voicemail_fetch(*, voicemail_id: int, now: datetime.datetime) -> bool:
         logger.warning("Voicemail %s: recording not fetched: %s", voicemail.pk, error)
         raise
     with transaction.atomic():
+        sqlite_write_lock()  # before reading: SQLite refuses to upgrade a reader to a writer
         locked = Voicemail.objects.select_for_update().get(pk=voicemail.pk)
         if locked.audio:  # another run got it meanwhile
             return True

@@ -1,6 +1,7 @@
 """Thin Celery tasks for the phone channel: they call a service and nothing else."""
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from vipsupport.fetch import FetchError
@@ -9,7 +10,8 @@ from voice.recordings import voicemail_fetch
 
 @shared_task(
     acks_late=True,
-    autoretry_for=(FetchError,),
+    # The provider unreachable, or the database busy (SQLite's one writer): try again later.
+    autoretry_for=(FetchError, OperationalError),
     retry_backoff=30,
     retry_backoff_max=3600,
     max_retries=12,
