@@ -3,8 +3,6 @@ voicemails from unknown numbers, filing one for a customer, and a recording to p
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,14 +15,13 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import User
 from accounts.permissions import staff_only
 from tickets.forms import customer_choices
+from vipsupport.downloads import stored_file_download
 from vipsupport.forms import form_add_service_errors
 from vipsupport.ids import parse_id
 from voice import services
 from voice.forms import VoicemailFileForm
 from voice.models import Voicemail
 from voice.selectors import voicemail_for_staff, voicemails_unverified, voicemails_visible_to
-
-logger = logging.getLogger(__name__)
 
 # What a stored recording is served as: its fetched type when that is audio, else MP3 (the
 # format `voice.recordings` asks the provider for).
@@ -106,22 +103,13 @@ def audio(request: HttpRequest, pk: int) -> FileResponse:
     )
     if voicemail is None or not voicemail.audio:
         raise Http404
-    try:
-        opened = voicemail.audio.open("rb")
-    except FileNotFoundError:
-        logger.error("Voicemail %s has no recording in storage.", voicemail.pk)
-        raise Http404 from None
     content_type = (
         voicemail.audio_type if voicemail.audio_type.startswith("audio/") else DEFAULT_AUDIO_TYPE
     )
-    extension = EXTENSIONS.get(content_type, "audio")
-    response = FileResponse(
-        opened,
-        as_attachment=False,
-        filename=f"voicemail-{voicemail.pk}.{extension}",
+    return stored_file_download(
+        voicemail.audio,
+        filename=f"voicemail-{voicemail.pk}.{EXTENSIONS.get(content_type, 'audio')}",
         content_type=content_type,
+        what=f"Voicemail {voicemail.pk}",
+        inline=True,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Opened on its own, it still may run nothing.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
