@@ -44,6 +44,11 @@ def company_active_addon(
     )
 
 
+def company_holds_addon(*, company: Company, at: datetime.datetime) -> bool:
+    """Whether the company holds the dedicated-agent add-on on the desk's day of `at`."""
+    return company_active_addon(company=company, on=desk_date(at)) is not None
+
+
 def dedicated_agent_addon() -> AddOn | None:
     return AddOn.objects.prefetch_related("plans").filter(code=AddOn.DEDICATED_AGENT).first()
 

@@ -23,7 +23,7 @@ from accounts.models import (
     Tier,
     User,
 )
-from accounts.selectors import company_active_addon, desk_date
+from accounts.selectors import company_holds_addon, desk_date
 
 
 @transaction.atomic
@@ -164,7 +164,7 @@ def company_assign_agents(
     """Make `dedicated` (and `backup`) the agents from `now`, closing the rows they replace."""
     now = now or timezone.now()
     Company.objects.select_for_update().get(pk=company.pk)
-    if company_active_addon(company=company, on=desk_date(now)) is None:
+    if not company_holds_addon(company=company, at=now):
         raise ValidationError(
             _(
                 "%(company)s has no active dedicated-agent add-on, so it cannot have a "

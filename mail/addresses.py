@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts.models import Company
-from accounts.selectors import company_active_addon
-from desk.selectors import desk_date
+from accounts.selectors import company_holds_addon
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ def mail_route(*, addresses: Iterable[str], at: datetime.datetime) -> Route:
         for address, alias in aliases.items():
             company = companies.get(alias)
             if company is not None:
-                has_addon = company_active_addon(company=company, on=desk_date(at)) is not None
-                return Route(address=address, company=company, dedicated=has_addon)
+                dedicated = company_holds_addon(company=company, at=at)
+                return Route(address=address, company=company, dedicated=dedicated)
     return Route(address=general_address(), company=None, dedicated=False)
 
 

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import User
+from accounts.selectors import company_holds_addon
 from desk.selectors import desk_date, desk_hours, desk_zone
-from mail.addresses import dedicated_address, general_address, is_our_address, mail_route
+from mail.addresses import dedicated_address, general_address, is_our_address
 from mail.models import Acknowledgement, ThreadId
 from outbox.services import email_queue
 from tickets.models import Ticket, TicketMessage
@@ -33,8 +34,9 @@ def ticket_tag(ticket: Ticket) -> str:
 def ticket_reply_address(*, ticket: Ticket, at: datetime.datetime) -> str:
     """Where the customer's answers should go: the company's dedicated address when it holds the
     add-on, the general one otherwise."""
-    route = mail_route(addresses=[dedicated_address(company=ticket.company)], at=at)
-    return route.address if route.dedicated else general_address()
+    if company_holds_addon(company=ticket.company, at=at):
+        return dedicated_address(company=ticket.company)
+    return general_address()
 
 
 def _new_message_id(ticket: Ticket, kind: str) -> str:

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from tickets.attachments import MultipleFileField
@@ -178,17 +179,22 @@ def customer_choices() -> list[tuple[int, str]]:
     return choices
 
 
-class StaffTicketForm(TicketTextForm):
-    """A ticket an agent files for a customer who phoned, wrote or chatted."""
-
-    requester = IdChoiceField(
+def customer_field(*, required: StrOrPromise) -> IdChoiceField:
+    """An active customer, picked by id by a member of staff; `required` says what for."""
+    return IdChoiceField(
         label=_("Customer"),
         queryset=customers_active(),
         error_messages={
-            "required": _("Choose the customer the ticket is for."),
+            "required": required,
             "invalid_choice": _("Choose a customer from the list."),
         },
     )
+
+
+class StaffTicketForm(TicketTextForm):
+    """A ticket an agent files for a customer who phoned, wrote or chatted."""
+
+    requester = customer_field(required=_("Choose the customer the ticket is for."))
     channel = forms.TypedChoiceField(
         label=_("Received by"),
         choices=[(channel.value, channel.label) for channel in STAFF_CHANNELS],

@@ -5,18 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tickets.forms import customers_active
-from vipsupport.fields import IdChoiceField
+from tickets.forms import customer_field
 
 
 class VoicemailFileForm(forms.Form):
     """File a voicemail from an unknown number for the customer who left it."""
 
-    requester = IdChoiceField(
-        label=_("Customer"),
-        queryset=customers_active(),
-        error_messages={
-            "required": _("Choose the customer who left the voicemail."),
-            "invalid_choice": _("Choose a customer from the list."),
-        },
-    )
+    requester = customer_field(required=_("Choose the customer who left the voicemail."))

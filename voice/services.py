@@ -16,8 +16,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, User
-from accounts.selectors import caller_identify, company_active_addon, company_dedicated_contact
-from desk.selectors import desk_clock, desk_date
+from accounts.selectors import caller_identify, company_dedicated_contact, company_holds_addon
+from desk.selectors import desk_clock
 from tickets import services as ticket_services
 from tickets.models import Channel, Severity, Ticket
 from voice.models import Call, CallOutcome, Voicemail, VoicemailState
@@ -52,7 +52,7 @@ def call_received(
     language = _language(caller.user, company)
     clock = desk_clock()
     agent: User | None = None
-    if clock.is_open(at) and company is not None and _has_addon(company, at):
+    if clock.is_open(at) and company is not None and company_holds_addon(company=company, at=at):
         contact = company_dedicated_contact(company=company, at=at)
         if contact is not None and contact.agent.agent_profile.phone_number:
             agent = contact.agent
@@ -151,7 +151,7 @@ def _voicemail_ticket(voicemail: Voicemail, *, requester: User) -> Ticket:
     assert company is not None
     contact = (
         company_dedicated_contact(company=company, at=call.started_at)
-        if _has_addon(company, call.started_at)
+        if company_holds_addon(company=company, at=call.started_at)
         else None
     )
     with translation.override(requester.preferred_language):
@@ -189,10 +189,6 @@ def voicemail_transcribed(*, recording_sid: str, text: str, at: datetime.datetim
             body=_("Transcript of the voicemail:") + "\n\n" + found.transcript,
             at=at,
         )
-
-
-def _has_addon(company: Company, at: datetime.datetime) -> bool:
-    return company_active_addon(company=company, on=desk_date(at)) is not None
 
 
 def _company_contact(company: Company | None) -> User | None:
