@@ -132,7 +132,7 @@ def attachment_clean_name(*, name: str | None, file_type: FileType | None = None
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedFile:
     name: str
     file_type: FileType
     size: int
@@ -147,7 +147,9 @@ def _file_size(file: UploadedFile) -> int:
     return size
 
 
-def _file_check(file: UploadedFile) -> _Checked:
+def file_check(*, file: UploadedFile) -> CheckedFile:
+    """Refuse a file too large, empty or of a type not allowed; otherwise its shown name, type
+    and size."""
     shown_name = attachment_clean_name(name=file.name)
     size = _file_size(file)
     if size > MAX_FILE_BYTES:
@@ -170,7 +172,7 @@ def _file_check(file: UploadedFile) -> _Checked:
         raise ValidationError(
             TYPE_NOT_ALLOWED, code="file_type_not_allowed", params={"name": shown_name}
         )
-    return _Checked(
+    return CheckedFile(
         name=attachment_clean_name(name=file.name, file_type=file_type),
         file_type=file_type,
         size=size,
@@ -183,14 +185,14 @@ def _too_many_files() -> ValidationError:
     )
 
 
-def _files_check(files: Sequence[UploadedFile]) -> list[_Checked]:
+def _files_check(files: Sequence[UploadedFile]) -> list[CheckedFile]:
     errors: list[ValidationError] = []
     if len(files) > MAX_FILES_PER_MESSAGE:
         errors.append(_too_many_files())
-    checked: list[_Checked] = []
+    checked: list[CheckedFile] = []
     for file in files:
         try:
-            checked.append(_file_check(file))
+            checked.append(file_check(file=file))
         except ValidationError as error:
             errors.append(error)
     if errors:

@@ -251,6 +251,7 @@ class EventKind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("SLA breached")
     CALLED_BACK = "called_back", _("Called back")
     CALLBACK_FAILED = "callback_failed", _("Callback attempt failed")
+    CHAT = "chat", _("Chat transcript")
 
 
 class TicketEventQuerySet(models.QuerySet["TicketEvent"]):

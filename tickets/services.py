@@ -260,6 +260,24 @@ def ticket_record_automatic(
     return message
 
 
+def ticket_record_chat(
+    *, ticket: Ticket, transcript: str, actor: User | None, at: datetime.datetime
+) -> TicketMessage:
+    """Keep (part of) a live chat's transcript on the ticket, where the customer and staff read
+    it; the chat was the conversation itself, so it answers, reopens and tells nothing."""
+    message = _message_write(
+        ticket=ticket,
+        author=None,
+        body=transcript.strip() or "—",
+        visibility=Visibility.PUBLIC,
+        files=(),
+        at=at,
+        is_automatic=True,
+    )
+    _event(ticket=ticket, kind=EventKind.CHAT, actor=actor, at=at, message=message.pk)
+    return message
+
+
 @transaction.atomic
 def ticket_called_back(
     *,

@@ -92,6 +92,15 @@ BEAT_SCHEDULE: tuple[BeatEntry, ...] = (
         "minutes",
         expire_seconds=240,
     ),
+    # VIP chats nobody took within 2 minutes alert the backup agent (`chat.services`); the task
+    # each chat schedules for its moment does it first, this catches what a lost task missed.
+    BeatEntry(
+        "Alert backups of waiting chats",
+        "chat.tasks.alert_waiting_chat_backups",
+        30,
+        "seconds",
+        expire_seconds=25,
+    ),
 )
 
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("", include("mail.urls")),
     path("", include("voice.urls")),
+    path("", include("chat.urls")),
 ]

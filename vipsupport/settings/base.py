@@ -2,6 +2,7 @@
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -18,6 +19,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
+    # First: its `runserver` serves the ASGI application, websockets included (`make run`).
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -28,6 +31,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "phonenumber_field",
+    "channels",
     "outbox",
     "desk",
     "accounts",
@@ -36,6 +40,7 @@ INSTALLED_APPS = [
     "scheduling",
     "mail",
     "voice",
+    "chat",
     "vipsupport",  # the project's own app: the Celery Beat schedule (vipsupport/beat.py)
 ]
 
@@ -85,6 +90,18 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "vipsupport.wsgi.application"
+ASGI_APPLICATION = "vipsupport.asgi.application"
+
+# The chat's websockets talk through a channel layer: in memory for one development process;
+# production and the tests use Redis (channels-redis), shared by every server process.
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
+# Chats an agent answers at once before their customers' buttons say "busy".
+CHAT_AGENT_CAPACITY = env.int("CHAT_AGENT_CAPACITY", default=3)
+# Messages one user may send per window (seconds) on a chat socket.
+CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=20)
+CHAT_RATE_LIMIT_WINDOW = env.int("CHAT_RATE_LIMIT_WINDOW", default=10)
 ASGI_APPLICATION = "vipsupport.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}

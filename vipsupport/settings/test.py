@@ -1,5 +1,7 @@
 """Test settings: the real PostgreSQL and Redis the test suite runs against."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -16,6 +18,16 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Each xdist worker has its own test database, hence its own conversation ids.
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": f"asgi-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        },
+    }
 }
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
