@@ -44,6 +44,15 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
+def _current_user(user_id: int) -> User | None:
+    return (
+        User.objects.filter(pk=user_id, is_active=True)
+        .select_related("agent_profile")
+        .prefetch_related("groups")
+        .first()
+    )
+
+
 def _after(scope: dict[str, Any]) -> int:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     try:
@@ -52,7 +61,23 @@ def _after(scope: dict[str, Any]) -> int:
         return 0
 
 
-class ConversationConsumer(AsyncJsonWebsocketConsumer):
+class _JsonConsumer(AsyncJsonWebsocketConsumer):
+    """A JSON socket that answers a frame it cannot read with an error instead of dying."""
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if content is None:
+            await self.send_json({"type": "error", "code": "invalid", "message": "JSON text"})
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class ConversationConsumer(_JsonConsumer):
     """A customer's or an agent's live view of one conversation."""
 
     user: User
@@ -117,9 +142,17 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     def _handle(self, kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
         """Check the user may still see the conversation, then act; None refuses the socket,
         an empty dict answers nothing."""
-        conversation = conversation_for_user(conversation_id=self.conversation_id, user=self.user)
-        if conversation is None:
+        # The account as it is now, not as it was when the socket opened: deactivated, moved
+        # to another company or out of the desk, it may no longer be in this conversation.
+        user = _current_user(self.user.pk)
+        conversation = (
+            None
+            if user is None
+            else conversation_for_user(conversation_id=self.conversation_id, user=user)
+        )
+        if user is None or conversation is None:
             return None
+        self.user = user
         if kind == "read":
             try:
                 up_to = int(content.get("up_to", 0))
@@ -174,7 +207,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["payload"])
 
 
-class StaffConsumer(AsyncJsonWebsocketConsumer):
+class StaffConsumer(_JsonConsumer):
     """Every staff page: the inbox's changes, the agent's own alerts, and their presence."""
 
     user: User

@@ -44,8 +44,11 @@ def conversation_for_user(*, conversation_id: int, user: User) -> Conversation |
     conversations = Conversation.objects.select_related("company", "customer", "agent", "ticket")
     if user.role in STAFF_ROLES:
         return conversations.filter(pk=conversation_id).first()
-    if user.role == Role.CUSTOMER:
-        return conversations.filter(pk=conversation_id, customer=user).first()
+    if user.role == Role.CUSTOMER and user.company_id is not None:
+        # Their own chats, and only while they belong to the company the chat was with.
+        return conversations.filter(
+            pk=conversation_id, customer=user, company_id=user.company_id
+        ).first()
     return None
 
 

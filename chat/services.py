@@ -328,7 +328,9 @@ def conversation_take(
     if not is_chat_agent(agent):
         raise ValidationError(_("Only agents take chats."))
     locked = (
-        Conversation.objects.select_for_update().select_related("agent").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("agent")
+        .get(pk=conversation.pk)
     )
     if locked.status == ConversationStatus.CLOSED:
         raise ValidationError(CHAT_CLOSED)
