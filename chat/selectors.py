@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from accounts.permissions import STAFF_ROLES
 from chat.models import (
     OPEN_CONVERSATION_STATUSES,
     AgentPresence,
+    ChatFile,
     ChatMessage,
     Conversation,
     ConversationStatus,
@@ -56,8 +58,10 @@ def _author_name(message: ChatMessage) -> str | None:
     return None if message.author is None else str(message.author)
 
 
-def message_payload(message: ChatMessage) -> dict[str, Any]:
-    """A message as its sockets receive it (files prefetched)."""
+def message_payload(
+    message: ChatMessage, *, files: Iterable[ChatFile] | None = None
+) -> dict[str, Any]:
+    """A message as its sockets receive it, with `files` (or its prefetched files)."""
     return {
         "id": message.pk,
         "side": message.side,
@@ -72,7 +76,7 @@ def message_payload(message: ChatMessage) -> dict[str, Any]:
                 "size": chat_file.size,
                 "content_type": chat_file.content_type,
             }
-            for chat_file in message.files.all()
+            for chat_file in (message.files.all() if files is None else files)
         ],
     }
 

@@ -36,9 +36,9 @@ from chat.models import (
 )
 from chat.selectors import (
     chat_contacts,
-    conversation_message_payloads,
     conversation_status_payload,
     is_chat_agent,
+    message_payload,
 )
 from outbox.services import email_queue
 from tickets import services as ticket_services
@@ -80,22 +80,9 @@ def _side_of(user: User, conversation: Conversation) -> Side:
     raise ValidationError(_("Only the customer and the desk's agents write in this chat."))
 
 
-def _announce_message(message: ChatMessage) -> None:
-    # The payload is read after commit, so it carries the files stored with the message.
-    conversation_id = message.conversation_id
-    message_id = message.pk
-
-    def send() -> None:
-        payloads = conversation_message_payloads(
-            conversation_id=conversation_id, after=message_id - 1, limit=1
-        )
-        for payload in payloads:
-            broadcast.send_now(
-                broadcast.conversation_group(conversation_id),
-                {"type": "message", "message": payload},
-            )
-
-    transaction.on_commit(send)
+def _announce_message(message: ChatMessage, files: Sequence[ChatFile] = ()) -> None:
+    payload = {"type": "message", "message": message_payload(message, files=files)}
+    broadcast.send_after_commit(broadcast.conversation_group(message.conversation_id), payload)
 
 
 def _announce_status(conversation: Conversation) -> None:
@@ -281,7 +268,7 @@ def chat_message_post(
     # The writer has read everything up to their own message.
     read_field = "customer_read_up_to" if side == Side.CUSTOMER else "staff_read_up_to"
     Conversation.objects.filter(pk=locked.pk).update(last_message_at=at, **{read_field: message.pk})
-    _announce_message(message)
+    _announce_message(message, stored)
     conversation.status, conversation.agent_id = locked.status, locked.agent_id
     return message
 
