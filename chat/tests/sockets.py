@@ -3,8 +3,11 @@ check, URL routing) on the Redis channel layer the test settings name."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -43,3 +46,10 @@ async def receive_until(
         frame = await communicator.receive_json_from(timeout=timeout)
         if frame.get("type") == kind:
             return frame
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    """Run an async scenario in a thread of its own: a browser test's Playwright leaves an event
+    loop marked running in the main thread, where `async_to_sync` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(scenario)).result()

@@ -8,14 +8,13 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from chat import services
 from chat.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
 from chat.models import AgentPresence, Door
 from chat.tests.factories import ChatWorld, chat_of, chat_world
-from chat.tests.sockets import receive_until, session_headers, socket
+from chat.tests.sockets import receive_until, run, session_headers, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +83,7 @@ def test_messages_go_both_ways_live_stored_before_they_are_sent(world):
         await customer.disconnect()
         await agent.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
     assert list(chat.messages.values_list("side", flat=True)) == [
         "customer",
         "customer",
@@ -104,7 +103,7 @@ def test_a_reconnecting_client_gets_what_it_missed_once_and_a_resend_is_not_stor
         await opened(customer)
         await customer.disconnect()
 
-    async_to_sync(first_connection)()
+    run(first_connection)
     # While Ivan is away, Maria answers twice.
     services.chat_message_post(conversation=chat, author=world.maria, body="One")
     services.chat_message_post(conversation=chat, author=world.maria, body="Two")
@@ -126,7 +125,7 @@ def test_a_reconnecting_client_gets_what_it_missed_once_and_a_resend_is_not_stor
         assert first_ack["id"] == second_ack["id"]
         await customer.disconnect()
 
-    async_to_sync(reconnection)()
+    run(reconnection)
     assert chat.messages.filter(body="Thanks").count() == 1
 
 
@@ -142,7 +141,7 @@ def test_a_foreign_conversation_is_refused_and_closed(world, who):
         assert not connected
         assert code == CLOSE_NOT_FOUND
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_a_page_of_another_site_cannot_open_a_socket_as_the_user(world):
@@ -153,7 +152,7 @@ def test_a_page_of_another_site_cannot_open_a_socket_as_the_user(world):
         connected, _ = await socket(f"/ws/chat/{chat.pk}/", None, headers=headers).connect()
         assert not connected
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_a_customer_deactivated_while_connected_is_cut_off_at_the_next_message(world):
@@ -169,7 +168,7 @@ def test_a_customer_deactivated_while_connected_is_cut_off_at_the_next_message(w
         closed = await customer.receive_output(timeout=3)
         assert closed == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
 
-    async_to_sync(scenario)()
+    run(scenario)
     assert not chat.messages.filter(body="Still here?").exists()
 
 
@@ -199,7 +198,7 @@ def test_a_client_sending_too_fast_is_told_and_its_extra_messages_are_not_stored
         assert replies == ["ack", "ack", "ack", "rate_limited", "rate_limited"]
         await customer.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
     assert chat.messages.filter(body__startswith="Spam").count() == 3
 
 
@@ -224,7 +223,7 @@ def test_typing_and_read_receipts_reach_the_other_side(world):
         await customer.disconnect()
         await agent.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
     chat.refresh_from_db()
     assert chat.customer_read_up_to == reply.pk
 
@@ -250,7 +249,7 @@ def test_bad_frames_get_an_error_not_a_crash(world):
         assert (await receive_until(customer, "pong"))["type"] == "pong"
         await customer.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_the_staff_socket_alerts_the_dedicated_agent_and_keeps_their_presence(world):
@@ -273,7 +272,7 @@ def test_the_staff_socket_alerts_the_dedicated_agent_and_keeps_their_presence(wo
         assert "export is stuck" in alert["preview"]
         await staff.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
     assert AgentPresence.objects.filter(agent=world.maria).exists()
 
 
@@ -285,4 +284,4 @@ def test_customers_cannot_open_the_staff_socket(world):
         assert not connected
         assert code == CLOSE_FORBIDDEN
 
-    async_to_sync(scenario)()
+    run(scenario)
