@@ -19,6 +19,7 @@ urlpatterns = [
     # Staff
     path("queue/chat/", views.inbox, name="inbox"),
     path("queue/chat/presence/", views.presence, name="presence"),
+    path("queue/chat/waiting/", views.waiting_count, name="waiting-count"),
     path("queue/chat/<int:pk>/", views.staff_conversation, name="staff-conversation"),
     path("queue/chat/<int:pk>/take/", views.take, name="take"),
     path("queue/chat/<int:pk>/ticket/", views.to_ticket, name="to-ticket"),

@@ -204,7 +204,7 @@ def post_message(request: HttpRequest, pk: int) -> HttpResponse:
     template = "chat/conversation.html" if side == "customer" else "chat/staff_conversation.html"
     context = _conversation_context(found, side, form=form)
     if side == "staff":
-        context.update(_staff_forms())
+        context.update(_staff_forms(), can_take=selectors.is_chat_agent(_user(request)))
     return render(request, template, context, status=400)
 
 
@@ -264,6 +264,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     }
     template = "chat/_inbox.html" if request.GET.get("part") == "rows" else "chat/inbox.html"
     return render(request, template, context)
+
+
+@staff_only
+@require_safe
+@never_cache
+def waiting_count(request: HttpRequest) -> JsonResponse:
+    """How many chats wait for an agent: the nav badge's number, refreshed by staff pages."""
+    return JsonResponse({"waiting": selectors.chats_waiting_count()})
 
 
 @staff_only

@@ -74,3 +74,9 @@ def waited(since: datetime.datetime, now: datetime.datetime) -> SafeString:
         int(since.timestamp()),
         compact_duration(now - since, seconds=True),
     )
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    """`mapping[key]`, or None: the inbox's previews are keyed by conversation id."""
+    return (mapping or {}).get(key)
