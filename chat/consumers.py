@@ -8,6 +8,7 @@ message it has not seen, so nothing is lost and, with the client's ids, nothing 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +16,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import STAFF_ROLES
@@ -133,11 +136,16 @@ class ConversationConsumer(_JsonConsumer):
         if kind not in ("message", "read"):
             await self.send_json({"type": "error", "code": "invalid", "message": "unknown type"})
             return
-        reply = await database_sync_to_async(self._handle)(kind, content)
+        reply = await database_sync_to_async(self._handle_in_language)(kind, content)
         if reply is None:
             await self.close(code=CLOSE_NOT_FOUND)
         elif reply:
             await self.send_json(reply)
+
+    def _handle_in_language(self, kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
+        # A socket has no request for LocaleMiddleware: errors speak the user's saved language.
+        with translation.override(self.user.preferred_language):
+            return self._handle(kind, content)
 
     def _handle(self, kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
         """Check the user may still see the conversation, then act; None refuses the socket,
@@ -158,7 +166,9 @@ class ConversationConsumer(_JsonConsumer):
                 up_to = int(content.get("up_to", 0))
             except (TypeError, ValueError):
                 return {"type": "error", "code": "invalid", "message": "up_to"}
-            services.conversation_read(conversation=conversation, reader=self.user, up_to=up_to)
+            # A manager reading along is no reader of either side: no receipt.
+            with contextlib.suppress(ValidationError):
+                services.conversation_read(conversation=conversation, reader=self.user, up_to=up_to)
             return {}
         client_id = _uuid(content.get("client_id"))
         if chat_rate_limited(user_id=self.user.pk, action="message"):
@@ -166,7 +176,7 @@ class ConversationConsumer(_JsonConsumer):
                 "type": "error",
                 "code": "rate_limited",
                 "client_id": str(client_id) if client_id else None,
-                "message": "Too many messages: wait a few seconds.",
+                "message": _("Too many messages: wait a few seconds."),
             }
         body = content.get("body")
         try:

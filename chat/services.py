@@ -16,9 +16,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrPromise
 
 from accounts.models import Role, User
 from accounts.selectors import company_holds_addon
@@ -96,7 +97,15 @@ def _announce_status(conversation: Conversation) -> None:
     broadcast.send_after_commit(broadcast.STAFF_GROUP, {"type": "inbox"})
 
 
-def _system_message(conversation: Conversation, text: str, at: datetime.datetime) -> ChatMessage:
+def _system_message(
+    conversation: Conversation,
+    template: StrPromise,
+    params: dict[str, object],
+    at: datetime.datetime,
+) -> ChatMessage:
+    """A line about the chat itself, written once in the customer's language (staff read both)."""
+    with translation.override(conversation.customer.preferred_language):
+        text = str(template) % params
     message = ChatMessage.objects.create(
         conversation=conversation,
         side=Side.SYSTEM,
@@ -302,7 +311,7 @@ def _take(conversation: Conversation, agent: User, at: datetime.datetime) -> Non
     conversation.agent = agent
     conversation.taken_at = at
     conversation.save(update_fields=["status", "agent", "taken_at"])
-    _system_message(conversation, _("%(agent)s joined the chat.") % {"agent": agent}, at)
+    _system_message(conversation, gettext_lazy("%(agent)s joined the chat."), {"agent": agent}, at)
     _announce_status(conversation)
 
 
@@ -339,7 +348,7 @@ def conversation_close(
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if locked.status == ConversationStatus.CLOSED:
         return locked
-    _system_message(locked, _("%(user)s ended the chat.") % {"user": actor}, at)
+    _system_message(locked, gettext_lazy("%(user)s ended the chat."), {"user": actor}, at)
     locked.status = ConversationStatus.CLOSED
     locked.closed_at = at
     locked.save(update_fields=["status", "closed_at"])
@@ -417,7 +426,8 @@ def _link(conversation: Conversation, ticket: Ticket, agent: User, at: datetime.
     _transcribe(conversation, actor=agent, at=at)
     _system_message(
         conversation,
-        _("This chat is kept on ticket #%(number)d.") % {"number": ticket.pk},
+        gettext_lazy("This chat is kept on ticket #%(number)d."),
+        {"number": ticket.pk},
         at,
     )
     _announce_status(conversation)
@@ -433,8 +443,14 @@ def _transcribe(conversation: Conversation, *, actor: User, at: datetime.datetim
     )
     if not messages:
         return
-    with translation.override(conversation.customer.preferred_language):
-        heading = _("Chat #%(number)d") % {"number": conversation.pk}
+    customer = conversation.customer
+    # In the customer's language and zone, the zone named: the ticket is theirs.
+    with translation.override(customer.preferred_language), timezone.override(customer.time_zone):
+        heading = _("Chat #%(number)d, %(date)s (times in %(zone)s)") % {
+            "number": conversation.pk,
+            "date": formats.date_format(timezone.localtime(messages[0].created_at), "DATE_FORMAT"),
+            "zone": customer.time_zone,
+        }
         lines = [_transcript_line(message) for message in messages]
     for piece in _pieces(heading, lines):
         ticket_services.ticket_record_chat(

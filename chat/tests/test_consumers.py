@@ -285,3 +285,45 @@ def test_customers_cannot_open_the_staff_socket(world):
         assert code == CLOSE_FORBIDDEN
 
     run(scenario)
+
+
+def test_a_manager_reading_along_sends_no_receipt_and_keeps_the_socket(world):
+    from django.contrib.auth.models import Group
+
+    from accounts.tests.factories import UserFactory
+
+    manager = UserFactory(email="boss@support.example")
+    manager.groups.add(Group.objects.get(name="Managers"))
+    chat = chat_of(world.ivan)
+    headers = session_headers(manager)
+
+    async def scenario() -> None:
+        reader = socket(f"/ws/chat/{chat.pk}/", None, headers=headers)
+        await opened(reader)
+        await reader.send_json_to({"type": "read", "up_to": 10**6})
+        await reader.send_json_to({"type": "message", "body": "Hello"})
+        refused = await receive_until(reader, "error")
+        assert refused["message"] == "Only the customer and the desk's agents write in this chat."
+        await reader.disconnect()
+
+    run(scenario)
+    chat.refresh_from_db()
+    assert chat.staff_read_up_to == 0
+
+
+def test_errors_on_the_socket_speak_the_users_language(world, settings):
+    settings.CHAT_RATE_LIMIT_MESSAGES = 1
+    chat = chat_of(world.ivan)  # Ivan reads Bulgarian
+    headers = session_headers(world.ivan)
+
+    async def scenario() -> None:
+        customer = socket(f"/ws/chat/{chat.pk}/", None, headers=headers)
+        await opened(customer)
+        await customer.send_json_to({"type": "message", "body": "Hello"})
+        await customer.send_json_to({"type": "message", "body": "Hello again"})
+        refused = await receive_until(customer, "error")
+        assert refused["code"] == "rate_limited"
+        assert refused["message"] != "Too many messages: wait a few seconds."
+        await customer.disconnect()
+
+    run(scenario)

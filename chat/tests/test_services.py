@@ -333,6 +333,9 @@ class TestTickets:
         assert "export is stuck" in transcript.body
         assert "Which export?" in transcript.body
         assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CHAT).count() == 1
+        # Ivan's ticket: his zone, named (10:00 in Berlin is 11:00 in Sofia).
+        assert "Europe/Sofia" in transcript.body
+        assert "** 11:00\n" in transcript.body
         # The automatic transcript is no answer: the first response is still due.
         ticket.refresh_from_db()
         assert ticket.sla_due_at is not None
