@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from accounts.selectors import company_holds_addon
 from chat import selectors, services
 from chat.forms import AttachForm, LeaveMessageForm, MessageForm, ToTicketForm
 from chat.models import ChatFile, Conversation, Door, PresenceStatus
+from chat.ratelimit import chat_rate_limited
 from desk.selectors import desk_hours
 from tickets.models import Ticket
 from vipsupport.downloads import stored_file_download
@@ -42,6 +44,15 @@ def _conversation_or_404(request: HttpRequest, pk: int) -> Conversation:
     if conversation is None:
         raise Http404
     return conversation
+
+
+def _over_limit(request: HttpRequest, form: forms.Form) -> bool:
+    """Count the post against the user's chat limit (the sockets' too); over it, say so on the
+    form and keep what was typed."""
+    if not chat_rate_limited(user_id=_user(request).pk, action="message"):
+        return False
+    form.add_error(None, _("Too many messages: wait a few seconds."))
+    return True
 
 
 def _is_vip(user: User) -> bool:
@@ -117,6 +128,7 @@ def start(request: HttpRequest, door: str) -> HttpResponse:
     if chosen == Door.DEDICATED and not _is_vip(_user(request)):
         raise Http404
     form = MessageForm(request.POST, request.FILES)
+    limited = form.is_valid() and _over_limit(request, form)
     if form.is_valid():
         try:
             conversation = services.conversation_start(
@@ -130,7 +142,7 @@ def start(request: HttpRequest, door: str) -> HttpResponse:
             form_add_service_errors(form, error)
         else:
             return redirect("chat:conversation", pk=conversation.pk)
-    return _door_page(request, chosen, form=form, status=400)
+    return _door_page(request, chosen, form=form, status=429 if limited else 400)
 
 
 @customer_only
@@ -142,6 +154,7 @@ def leave_message(request: HttpRequest) -> HttpResponse:
     if not _is_vip(user):
         raise Http404
     form = LeaveMessageForm(request.POST)
+    limited = form.is_valid() and _over_limit(request, form)
     if form.is_valid():
         try:
             ticket = services.chat_leave_message(customer=user, body=form.cleaned_data["body"])
@@ -149,7 +162,7 @@ def leave_message(request: HttpRequest) -> HttpResponse:
             form_add_service_errors(form, error)
         else:
             return render(request, "chat/left.html", {"ticket": ticket})
-    return _door_page(request, Door.DEDICATED, leave_form=form, status=400)
+    return _door_page(request, Door.DEDICATED, leave_form=form, status=429 if limited else 400)
 
 
 @login_required
@@ -180,6 +193,7 @@ def post_message(request: HttpRequest, pk: int) -> HttpResponse:
     and a page to a browser without it."""
     found = _conversation_or_404(request, pk)
     form = MessageForm(request.POST, request.FILES)
+    limited = form.is_valid() and _over_limit(request, form)
     if form.is_valid():
         try:
             message = services.chat_message_post(
@@ -198,14 +212,14 @@ def post_message(request: HttpRequest, pk: int) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(
             {"errors": {field: [str(e) for e in errors] for field, errors in form.errors.items()}},
-            status=400,
+            status=429 if limited else 400,
         )
     side = "customer" if found.customer_id == request.user.pk else "staff"
     template = "chat/conversation.html" if side == "customer" else "chat/staff_conversation.html"
     context = _conversation_context(found, side, form=form)
     if side == "staff":
         context.update(_staff_forms(), can_take=selectors.is_chat_agent(_user(request)))
-    return render(request, template, context, status=400)
+    return render(request, template, context, status=429 if limited else 400)
 
 
 def _page_of(conversation: Conversation, user: User) -> str:

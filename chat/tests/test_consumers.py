@@ -241,7 +241,7 @@ def test_bad_frames_get_an_error_not_a_crash(world):
             assert error["code"] == "invalid"
         await customer.send_json_to({"type": "message", "body": "   "})
         error = await receive_until(customer, "error")
-        assert error["message"] == "Write a message."
+        assert error["message"] == "Напишете съобщение."  # "Write a message." in Ivan's Bulgarian
         await customer.send_to(text_data="not json")
         assert (await receive_until(customer, "error"))["code"] == "invalid"
         # The socket is still there.

@@ -281,7 +281,9 @@ class TestStart:
             response = client_of(world.ivan).post("/chat/dedicated/leave-message/", {"body": ""})
 
         assert response.status_code == 400
-        assert "Write a message." in text_of(response)
+        assert "Напишете съобщение." in text_of(
+            response
+        )  # "Write a message.": Ivan reads Bulgarian
         assert not Ticket.objects.exists()
 
 
@@ -629,3 +631,21 @@ class TestQueries:
         with django_assert_max_num_queries(few):
             assert client.get("/queue/chat/").text.count("data-chat-id=") == 30
         assert few <= 11
+
+
+class TestRateLimit:
+    def test_posting_over_the_chat_limit_is_refused_with_the_text_kept(self, world, settings):
+        settings.CHAT_RATE_LIMIT_MESSAGES = 2
+        client = client_of(world.ivan)
+        chat = chat_of(world.ivan, at=TUESDAY)
+        url = f"/chat/{chat.pk}/messages/"
+        answers = [
+            client.post(url, {"body": f"Note {n}"}, HTTP_ACCEPT="application/json").status_code
+            for n in range(3)
+        ]
+        assert answers == [200, 200, 429]
+        refused = client.post(url, {"body": "Kept text"})
+        assert refused.status_code == 429
+        assert "Too many messages: wait a few seconds." in text_of(refused)
+        assert "Kept text" in refused.content.decode()
+        assert chat.messages.filter(body__startswith="Note").count() == 2
