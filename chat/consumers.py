@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import STAFF_ROLES
 from chat import broadcast, services
-from chat.models import Side
+from chat.models import Conversation, Side
 from chat.ratelimit import chat_rate_limited
 from chat.selectors import (
     conversation_for_user,
     conversation_message_payloads,
+    conversation_still_open_to,
     is_chat_agent,
     status_payload,
 )
@@ -45,15 +46,6 @@ def _uuid(value: object) -> uuid.UUID | None:
         return uuid.UUID(str(value)) if value else None
     except ValueError:
         return None
-
-
-def _current_user(user_id: int) -> User | None:
-    return (
-        User.objects.filter(pk=user_id, is_active=True)
-        .select_related("agent_profile")
-        .prefetch_related("groups")
-        .first()
-    )
 
 
 def _after(scope: dict[str, Any]) -> int:
@@ -85,6 +77,7 @@ class ConversationConsumer(_JsonConsumer):
 
     user: User
     conversation_id: int
+    conversation: Conversation  # as it was when the socket opened
     side: str
 
     async def connect(self) -> None:
@@ -110,6 +103,7 @@ class ConversationConsumer(_JsonConsumer):
         conversation = conversation_for_user(conversation_id=self.conversation_id, user=self.user)
         if conversation is None:
             return None
+        self.conversation = conversation
         self.side = Side.CUSTOMER if conversation.customer_id == self.user.pk else Side.STAFF
         return status_payload(conversation), conversation_message_payloads(
             conversation_id=self.conversation_id, after=after
@@ -152,15 +146,11 @@ class ConversationConsumer(_JsonConsumer):
         an empty dict answers nothing."""
         # The account as it is now, not as it was when the socket opened: deactivated, moved
         # to another company or out of the desk, it may no longer be in this conversation.
-        user = _current_user(self.user.pk)
-        conversation = (
-            None
-            if user is None
-            else conversation_for_user(conversation_id=self.conversation_id, user=user)
-        )
-        if user is None or conversation is None:
+        conversation = self.conversation
+        if not conversation_still_open_to(
+            conversation=conversation, user_id=self.user.pk, as_customer=self.side == Side.CUSTOMER
+        ):
             return None
-        self.user = user
         if kind == "read":
             try:
                 up_to = int(content.get("up_to", 0))

@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from accounts.models import AssignmentRole, DedicatedAssignment, Role, User
+from accounts.models import (
+    ADMINISTRATORS_GROUP,
+    MANAGERS_GROUP,
+    AssignmentRole,
+    DedicatedAssignment,
+    Role,
+    User,
+)
 from accounts.permissions import STAFF_ROLES
 from chat.models import (
     OPEN_CONVERSATION_STATUSES,
@@ -52,6 +59,30 @@ def conversation_for_user(*, conversation_id: int, user: User) -> Conversation |
             pk=conversation_id, customer=user, company_id=user.company_id
         ).first()
     return None
+
+
+def conversation_still_open_to(
+    *, conversation: Conversation, user_id: int, as_customer: bool
+) -> bool:
+    """Whether the account is still where it was when it opened the conversation: active, and
+    its customer within the company the chat is with, or on the desk's staff. One query, for
+    every frame a socket receives."""
+    if as_customer:
+        return Conversation.objects.filter(
+            pk=conversation.pk,
+            customer_id=user_id,
+            customer__is_active=True,
+            customer__company_id=conversation.company_id,
+        ).exists()
+    return (
+        User.objects.filter(pk=user_id, is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(agent_profile__isnull=False)
+            | Q(groups__name__in=(MANAGERS_GROUP, ADMINISTRATORS_GROUP))
+        )
+        .exists()
+    )
 
 
 def _author_name(message: ChatMessage) -> str | None:

@@ -327,3 +327,30 @@ def test_errors_on_the_socket_speak_the_users_language(world, settings):
         await customer.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.parametrize("change", ["moved to Globex", "no longer an agent"])
+def test_an_account_that_left_its_place_is_cut_off_at_the_next_frame(world, change):
+    chat = chat_of(world.ivan)
+    member = world.ivan if change == "moved to Globex" else world.olga
+    headers = session_headers(member)
+
+    def leave() -> None:
+        if change == "moved to Globex":
+            world.ivan.company = world.globex
+            world.ivan.save()
+        else:
+            world.olga.agent_profile.delete()
+
+    async def scenario() -> None:
+        from channels.db import database_sync_to_async
+
+        connection = socket(f"/ws/chat/{chat.pk}/", None, headers=headers)
+        await opened(connection)
+        await database_sync_to_async(leave)()
+        await connection.send_json_to({"type": "message", "body": "Still here?"})
+        closed = await connection.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+
+    run(scenario)
+    assert not chat.messages.filter(body="Still here?").exists()
