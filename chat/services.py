@@ -43,7 +43,7 @@ from chat.selectors import (
 )
 from outbox.services import email_queue
 from tickets import services as ticket_services
-from tickets.attachments import MAX_FILES_PER_MESSAGE, file_check
+from tickets.attachments import checked_files_store, files_check
 from tickets.markdown import render_markdown
 from tickets.models import MAX_TEXT_LENGTH, Channel, Severity, Ticket
 from vipsupport.mail import AUTOMATIC_HEADERS, render_subject_and_body
@@ -137,17 +137,21 @@ def conversation_start(
     if door == Door.DEDICATED and not is_vip:
         raise ValidationError(_("Your company has no dedicated agent."))
     _require_text(body, allow_empty=bool(files))
-    existing = _open_conversation(customer, door)
-    if existing is not None:
+
+    def post_to(conversation: Conversation) -> Conversation:
         chat_message_post(
-            conversation=existing,
+            conversation=conversation,
             author=customer,
             body=body,
             client_id=client_id,
             files=files,
             at=at,
         )
-        return existing
+        return conversation
+
+    existing = _open_conversation(customer, door)
+    if existing is not None:
+        return post_to(existing)
     first, backup = chat_contacts(company=company, at=at) if is_vip else (None, None)
     conversation = Conversation(
         company=company,
@@ -168,23 +172,8 @@ def conversation_start(
         existing = _open_conversation(customer, door)
         if existing is None:
             raise
-        chat_message_post(
-            conversation=existing,
-            author=customer,
-            body=body,
-            client_id=client_id,
-            files=files,
-            at=at,
-        )
-        return existing
-    chat_message_post(
-        conversation=conversation,
-        author=customer,
-        body=body,
-        client_id=client_id,
-        files=files,
-        at=at,
-    )
+        return post_to(existing)
+    post_to(conversation)
     broadcast.send_after_commit(broadcast.STAFF_GROUP, {"type": "inbox"})
     if first is not None:
         _alert_agent(conversation, first, at=at)
@@ -235,11 +224,7 @@ def chat_message_post(
         if earlier is not None:
             return earlier
     body = _require_text(body, allow_empty=bool(files))
-    if len(files) > MAX_FILES_PER_MESSAGE:
-        raise ValidationError(
-            {"files": _("Send at most %(max)d files at once.") % {"max": MAX_FILES_PER_MESSAGE}}
-        )
-    checked = [file_check(file=file) for file in files]
+    checked = files_check(files=files)
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if not locked.is_open:
         raise ValidationError(CHAT_CLOSED)
@@ -255,25 +240,18 @@ def chat_message_post(
     )
     message.body_html = render_markdown(body) if body else ""
     message.save()
-    stored: list[ChatFile] = []
-    try:
-        for file, found in zip(files, checked, strict=True):
-            chat_file = ChatFile(
-                conversation=locked,
-                message=message,
-                original_name=found.name,
-                content_type=found.file_type.content_type,
-                size=found.size,
-                created_at=at,
-            )
-            file.seek(0)
-            chat_file.file.save(found.name, file, save=False)
-            stored.append(chat_file)
-            chat_file.save()
-    except BaseException:
-        for chat_file in stored:
-            chat_file.file.delete(save=False)
-        raise
+    stored = checked_files_store(
+        files=files,
+        checked=checked,
+        row_for=lambda found: ChatFile(
+            conversation=locked,
+            message=message,
+            original_name=found.name,
+            content_type=found.file_type.content_type,
+            size=found.size,
+            created_at=at,
+        ),
+    )
     # The writer has read everything up to their own message.
     read_field = "customer_read_up_to" if side == Side.CUSTOMER else "staff_read_up_to"
     Conversation.objects.filter(pk=locked.pk).update(last_message_at=at, **{read_field: message.pk})

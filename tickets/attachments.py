@@ -5,9 +5,9 @@ from __future__ import annotations
 import codecs
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,6 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from tickets.models import Attachment, Ticket, TicketMessage
+
+
+class _FileRow(Protocol):
+    file: Any
+
+    def save(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+StoredFileRow = TypeVar("StoredFileRow", bound=_FileRow)
 
 MAX_FILES_PER_MESSAGE = 5
 MEGABYTE = 1024 * 1024
@@ -147,7 +156,7 @@ def _file_size(file: UploadedFile) -> int:
     return size
 
 
-def file_check(*, file: UploadedFile) -> CheckedFile:
+def _file_check(*, file: UploadedFile) -> CheckedFile:
     """Refuse a file too large, empty or of a type not allowed; otherwise its shown name, type
     and size."""
     shown_name = attachment_clean_name(name=file.name)
@@ -185,14 +194,15 @@ def _too_many_files() -> ValidationError:
     )
 
 
-def _files_check(files: Sequence[UploadedFile]) -> list[CheckedFile]:
+def files_check(*, files: Sequence[UploadedFile]) -> list[CheckedFile]:
+    """Each file checked, or one error per file refused (and for too many files)."""
     errors: list[ValidationError] = []
     if len(files) > MAX_FILES_PER_MESSAGE:
         errors.append(_too_many_files())
     checked: list[CheckedFile] = []
     for file in files:
         try:
-            checked.append(file_check(file=file))
+            checked.append(_file_check(file=file))
         except ValidationError as error:
             errors.append(error)
     if errors:
@@ -202,7 +212,7 @@ def _files_check(files: Sequence[UploadedFile]) -> list[CheckedFile]:
 
 def attachments_validate(*, files: Sequence[UploadedFile]) -> None:
     """Raise one error per file that is too large, empty or of a type not allowed, or too many."""
-    _files_check(files)
+    files_check(files=files)
 
 
 def attachments_add(
@@ -234,33 +244,49 @@ def _attachments_store(
         ticket_id, uploaded_at = ticket.pk, ticket.created_at
     else:
         raise TypeError("attachments_add needs the message or, for the description, the ticket.")
-    checked = _files_check(files)
+    checked = files_check(files=files)
     if not checked:
         return []
     already = Attachment.objects.filter(ticket_id=ticket_id, message=message).count()
     if already + len(checked) > MAX_FILES_PER_MESSAGE:
         raise ValidationError([_too_many_files()])
-    stored: list[Attachment] = []
+
+    def row_for(found: CheckedFile) -> Attachment:
+        attachment = Attachment(
+            ticket_id=ticket_id,
+            message=message,
+            original_name=found.name,
+            content_type=found.file_type.content_type,
+            size=found.size,
+            created_at=uploaded_at,
+        )
+        attachment.full_clean(exclude=["file"])
+        return attachment
+
+    return checked_files_store(files=files, checked=checked, row_for=row_for)
+
+
+def checked_files_store(
+    *,
+    files: Sequence[UploadedFile],
+    checked: Sequence[CheckedFile],
+    row_for: Callable[[CheckedFile], StoredFileRow],
+) -> list[StoredFileRow]:
+    """Save each checked upload into the `file` of a new row made by `row_for`, inside the
+    caller's transaction; when anything fails, the files already written are deleted (their
+    rows roll back with the transaction)."""
+    stored: list[StoredFileRow] = []
     try:
         for file, found in zip(files, checked, strict=True):
-            attachment = Attachment(
-                ticket_id=ticket_id,
-                message=message,
-                original_name=found.name,
-                content_type=found.file_type.content_type,
-                size=found.size,
-                created_at=uploaded_at,
-            )
-            attachment.full_clean(exclude=["file"])
+            row = row_for(found)
             file.seek(0)
-            # The storage path comes from `attachment_path`; the name given here is not used.
-            attachment.file.save(found.name, file, save=False)
-            stored.append(attachment)
-            attachment.save()
+            # The storage path comes from the field's `upload_to`; the name given is not used.
+            row.file.save(found.name, file, save=False)
+            stored.append(row)
+            row.save()
     except BaseException:
-        # The rows roll back with the transaction; the files already written must go too.
-        for attachment in stored:
-            attachment.file.delete(save=False)
+        for row in stored:
+            row.file.delete(save=False)
         raise
     return stored
 
