@@ -354,3 +354,30 @@ def test_an_account_that_left_its_place_is_cut_off_at_the_next_frame(world, chan
 
     run(scenario)
     assert not chat.messages.filter(body="Still here?").exists()
+
+
+def test_a_quiet_socket_stays_open_and_still_receives(world):
+    """redis-py 8 gives up reading after 5 s unless told otherwise, and channels-redis waits
+    5 s for each message: with the library defaults a socket died after 5 quiet seconds."""
+    chat = chat_of(world.ivan)
+    ivan = session_headers(world.ivan)
+
+    async def scenario() -> None:
+        import asyncio
+
+        from channels.db import database_sync_to_async
+
+        customer = socket(f"/ws/chat/{chat.pk}/", None, headers=ivan)
+        await opened(customer)
+        await asyncio.sleep(7)
+        assert await customer.receive_nothing(timeout=0.1)
+        await database_sync_to_async(services.chat_message_post)(
+            conversation=chat, author=world.maria, body="Still here"
+        )
+        late = await receive_until(customer, "message")
+        while late["message"]["side"] == "system":  # Maria's first line takes the chat
+            late = await receive_until(customer, "message")
+        assert "Still here" in late["message"]["body_html"]
+        await customer.disconnect()
+
+    run(scenario)

@@ -97,6 +97,24 @@ ASGI_APPLICATION = "vipsupport.asgi.application"
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 }
+
+
+def redis_channel_layers(url: str, *, prefix: str = "asgi") -> dict[str, dict[str, Any]]:
+    """Channels over Redis (channels-redis), for every process that holds or feeds sockets.
+
+    redis-py 8 gives up on a read after 5 s, while channels-redis waits up to 5 s for each
+    message: with the defaults a quiet socket died after 5 s. Its pool also refuses, rather than
+    waits, past 100 connections, which a burst of disconnects reached (one per group discard).
+    """
+    host = {"address": url, "socket_timeout": None, "max_connections": 10_000}
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [host], "prefix": prefix},
+        }
+    }
+
+
 # Chats an agent answers at once before their customers' buttons say "busy".
 CHAT_AGENT_CAPACITY = env.int("CHAT_AGENT_CAPACITY", default=3)
 # Messages one user may send per window (seconds) on a chat socket.

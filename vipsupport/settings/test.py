@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, redis_channel_layers
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -19,16 +19,10 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 }
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # Each xdist worker has its own test database, hence its own conversation ids.
-        "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": f"asgi-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-        },
-    }
-}
+# Each xdist worker has its own test database, hence its own conversation ids.
+CHANNEL_LAYERS = redis_channel_layers(
+    REDIS_URL, prefix=f"asgi-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
