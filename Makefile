@@ -56,6 +56,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.slots
 	$(BIN)/python -m bench.report
 	$(BIN)/python -m bench.mail
+	$(BIN)/python -m bench.chat
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime
