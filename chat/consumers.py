@@ -130,7 +130,11 @@ class ConversationConsumer(_JsonConsumer):
         if kind not in ("message", "read"):
             await self.send_json({"type": "error", "code": "invalid", "message": "unknown type"})
             return
-        reply = await database_sync_to_async(self._handle_in_language)(kind, content)
+        # Not thread-sensitive: each frame's database work runs in a thread of the pool, so one
+        # message's waits on PostgreSQL overlap another's instead of queueing behind it.
+        reply = await database_sync_to_async(self._handle_in_language, thread_sensitive=False)(
+            kind, content
+        )
         if reply is None:
             await self.close(code=CLOSE_NOT_FOUND)
         elif reply:

@@ -25,6 +25,7 @@ from accounts.models import Role, User
 from accounts.selectors import company_holds_addon
 from chat import broadcast
 from chat.models import (
+    OPEN_CONVERSATION_STATUSES,
     PRESENCE_HEARTBEAT,
     AgentPresence,
     ChatFile,
@@ -225,13 +226,20 @@ def chat_message_post(
             return earlier
     body = _require_text(body, allow_empty=bool(files))
     checked = files_check(files=files)
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if not locked.is_open:
-        raise ValidationError(CHAT_CLOSED)
-    if side == Side.STAFF and locked.status == ConversationStatus.WAITING:
-        _take(locked, author, at)
+    read_field = "customer_read_up_to" if side == Side.CUSTOMER else "staff_read_up_to"
+    # A customer's line takes no lock first: the conversation's update below, which only an open
+    # chat passes, keeps it, or (closed meanwhile) rolls it back with the transaction. Files, and
+    # staff (whose first line takes a waiting chat), go the careful way.
+    careful = side == Side.STAFF or bool(files)
+    if careful:
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if not locked.is_open:
+            raise ValidationError(CHAT_CLOSED)
+        if side == Side.STAFF and locked.status == ConversationStatus.WAITING:
+            _take(locked, author, at)
+        conversation.status, conversation.agent_id = locked.status, locked.agent_id
     message = ChatMessage(
-        conversation=locked,
+        conversation=conversation,
         author=author,
         side=side,
         body=body,
@@ -244,7 +252,7 @@ def chat_message_post(
         files=files,
         checked=checked,
         row_for=lambda found: ChatFile(
-            conversation=locked,
+            conversation=conversation,
             message=message,
             original_name=found.name,
             content_type=found.file_type.content_type,
@@ -253,10 +261,12 @@ def chat_message_post(
         ),
     )
     # The writer has read everything up to their own message.
-    read_field = "customer_read_up_to" if side == Side.CUSTOMER else "staff_read_up_to"
-    Conversation.objects.filter(pk=locked.pk).update(last_message_at=at, **{read_field: message.pk})
+    kept = Conversation.objects.filter(
+        pk=conversation.pk, status__in=OPEN_CONVERSATION_STATUSES
+    ).update(last_message_at=at, **{read_field: message.pk})
+    if not kept:
+        raise ValidationError(CHAT_CLOSED)
     _announce_message(message, stored)
-    conversation.status, conversation.agent_id = locked.status, locked.agent_id
     return message
 
 

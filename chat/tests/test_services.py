@@ -440,6 +440,19 @@ def test_the_rate_limit_counts_per_user_within_the_window(settings):
     assert not chat_rate_limited(user_id=7, action="typing")
 
 
+def test_the_rate_limit_counts_the_same_in_the_local_memory_cache_of_make_run(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CHAT_RATE_LIMIT_MESSAGES = 2
+    from chat.ratelimit import _redis_client
+
+    assert _redis_client("any") is None  # counted by add() and incr(), not Redis' pipeline
+    assert [chat_rate_limited(user_id=7, action="message") for _ in range(3)] == [
+        False,
+        False,
+        True,
+    ]
+
+
 def test_chat_messages_are_kept_in_order_of_arrival(world):
     chat = chat_of(world.ivan, at=TUESDAY)
     services.chat_message_post(conversation=chat, author=world.maria, body="b", at=TUESDAY)

@@ -102,14 +102,17 @@ CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
 def redis_channel_layers(url: str, *, prefix: str = "asgi") -> dict[str, dict[str, Any]]:
     """Channels over Redis (channels-redis), for every process that holds or feeds sockets.
 
-    redis-py 8 gives up on a read after 5 s, while channels-redis waits up to 5 s for each
-    message: with the defaults a quiet socket died after 5 s. Its pool also refuses, rather than
-    waits, past 100 connections, which a burst of disconnects reached (one per group discard).
+    redis-py 8 gives up on a read after 5 s, while the layer's connections wait as long as it
+    takes for the next message: with the defaults a quiet socket died after 5 s. Its pool also
+    refuses, rather than waits, past 100 connections, which a burst of disconnects reached.
     """
     host = {"address": url, "socket_timeout": None, "max_connections": 10_000}
     return {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: each message goes straight to the processes that hold its sockets, with
+            # no queue to poll. Nothing is kept for a socket that is gone, which the chat does
+            # not need: messages are stored first and a reconnecting socket resumes from them.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [host], "prefix": prefix},
         }
     }
