@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
@@ -298,18 +299,6 @@ def agent_presence(*, agent: User) -> AgentPresence | None:
     return AgentPresence.objects.filter(agent=agent).first()
 
 
-def conversations_of_ticket(*, ticket_id: int) -> QuerySet[Conversation]:
-    return Conversation.objects.filter(ticket_id=ticket_id).order_by("created_at")
-
-
-def customer_recent_conversations(*, customer: User, limit: int = 10) -> list[Conversation]:
-    return list(
-        Conversation.objects.filter(customer=customer)
-        .select_related("agent")
-        .order_by("-created_at")[:limit]
-    )
-
-
 def first_customer_lines(conversations: list[Conversation]) -> dict[int, str]:
     """The first thing each customer wrote, for the inbox's preview; one query."""
     ids = [conversation.pk for conversation in conversations]
@@ -331,6 +320,4 @@ def first_customer_lines(conversations: list[Conversation]) -> dict[int, str]:
 
 
 def _supports_distinct_on() -> bool:
-    from django.db import connection
-
     return bool(connection.features.can_distinct_on_fields)

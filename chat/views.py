@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -223,8 +224,6 @@ def post_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _page_of(conversation: Conversation, user: User) -> str:
-    from django.urls import reverse
-
     if conversation.customer_id == user.pk:
         return reverse("chat:conversation", args=[conversation.pk])
     return reverse("chat:staff-conversation", args=[conversation.pk])
