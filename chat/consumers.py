@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -130,9 +131,12 @@ class ConversationConsumer(_JsonConsumer):
         if kind not in ("message", "read"):
             await self.send_json({"type": "error", "code": "invalid", "message": "unknown type"})
             return
-        # Not thread-sensitive: each frame's database work runs in a thread of the pool, so one
-        # message's waits on PostgreSQL overlap another's instead of queueing behind it.
-        reply = await database_sync_to_async(self._handle_in_language, thread_sensitive=False)(
+        # On PostgreSQL each frame's database work runs in a thread of the pool, so one message's
+        # waits overlap another's instead of queueing behind it. SQLite (`make run`) has one
+        # writer and refuses a reader's upgrade while another waits: its frames stay in one
+        # thread, as Django's own views do.
+        one_thread = connections[DEFAULT_DB_ALIAS].vendor == "sqlite"
+        reply = await database_sync_to_async(self._handle_in_language, thread_sensitive=one_thread)(
             kind, content
         )
         if reply is None:
