@@ -67,27 +67,28 @@ def company_dedicated_contact(
     *, company: Company, at: datetime.datetime
 ) -> DedicatedContact | None:
     """The dedicated agent, or the backup while the dedicated agent is away or unassigned."""
-    rows = {
-        row.role: row
-        for row in DedicatedAssignment.objects.filter(company=company)
+    agents = company_assigned_agents(company_id=company.pk)
+    dedicated = agents.get(AssignmentRole.DEDICATED)
+    backup = agents.get(AssignmentRole.BACKUP)
+    if dedicated is not None and not dedicated.agent_profile.is_away(at):
+        return DedicatedContact(dedicated, AssignmentRole.DEDICATED, None, None)
+    if backup is not None and not backup.agent_profile.is_away(at):
+        return DedicatedContact(backup, AssignmentRole.BACKUP, dedicated, None)
+    if dedicated is not None:
+        profile = dedicated.agent_profile
+        return DedicatedContact(dedicated, AssignmentRole.DEDICATED, None, profile.away_until)
+    return None
+
+
+def company_assigned_agents(*, company_id: int) -> dict[str, User]:
+    """The company's current dedicated and backup agents by role, with their profiles; one
+    query."""
+    return {
+        row.role: row.agent
+        for row in DedicatedAssignment.objects.filter(company_id=company_id)
         .current()
         .select_related("agent__agent_profile")
     }
-    dedicated = rows.get(AssignmentRole.DEDICATED)
-    backup = rows.get(AssignmentRole.BACKUP)
-    if dedicated is not None and not dedicated.agent.agent_profile.is_away(at):
-        return DedicatedContact(dedicated.agent, AssignmentRole.DEDICATED, None, None)
-    if backup is not None and not backup.agent.agent_profile.is_away(at):
-        return DedicatedContact(
-            backup.agent,
-            AssignmentRole.BACKUP,
-            dedicated.agent if dedicated is not None else None,
-            None,
-        )
-    if dedicated is not None:
-        profile = dedicated.agent.agent_profile
-        return DedicatedContact(dedicated.agent, AssignmentRole.DEDICATED, None, profile.away_until)
-    return None
 
 
 @dataclass(frozen=True)

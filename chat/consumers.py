@@ -58,7 +58,17 @@ def _after(scope: dict[str, Any]) -> int:
 
 
 class _JsonConsumer(AsyncJsonWebsocketConsumer):
-    """A JSON socket that answers a frame it cannot read with an error instead of dying."""
+    """A chat socket: JSON frames (one it cannot read gets an error instead of killing it), the
+    layer's broadcasts passed on as they are, and an agent's pings as their presence."""
+
+    user: User
+
+    async def chat_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+
+    def _ping(self) -> None:
+        if is_chat_agent(self.user):
+            services.presence_touch(agent=self.user)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -193,10 +203,6 @@ class ConversationConsumer(_JsonConsumer):
             }
         return {"type": "ack", "client_id": str(client_id) if client_id else None, "id": message.pk}
 
-    def _ping(self) -> None:
-        if is_chat_agent(self.user):
-            services.presence_touch(agent=self.user)
-
     async def _typing(self) -> None:
         limited = await database_sync_to_async(chat_rate_limited)(
             user_id=self.user.pk, action="typing"
@@ -210,9 +216,6 @@ class ConversationConsumer(_JsonConsumer):
                 "payload": {"type": "typing", "side": self.side, "name": str(self.user)},
             },
         )
-
-    async def chat_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["payload"])
 
 
 class StaffConsumer(_JsonConsumer):
@@ -243,10 +246,3 @@ class StaffConsumer(_JsonConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await database_sync_to_async(self._ping)()
             await self.send_json({"type": "pong"})
-
-    def _ping(self) -> None:
-        if is_chat_agent(self.user):
-            services.presence_touch(agent=self.user)
-
-    async def chat_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["payload"])

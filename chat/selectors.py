@@ -18,11 +18,11 @@ from accounts.models import (
     ADMINISTRATORS_GROUP,
     MANAGERS_GROUP,
     AssignmentRole,
-    DedicatedAssignment,
     Role,
     User,
 )
 from accounts.permissions import STAFF_ROLES
+from accounts.selectors import company_assigned_agents
 from chat.models import (
     OPEN_CONVERSATION_STATUSES,
     AgentPresence,
@@ -158,12 +158,7 @@ def agent_capacity() -> int:
 
 def _current_contacts(*, company_id: int, at: datetime.datetime) -> list[User]:
     """The company's dedicated agent then backup, both not away at `at`."""
-    rows = (
-        DedicatedAssignment.objects.filter(company_id=company_id)
-        .current()
-        .select_related("agent__agent_profile")
-    )
-    by_role = {row.role: row.agent for row in rows}
+    by_role = company_assigned_agents(company_id=company_id)
     ordered = [by_role.get(AssignmentRole.DEDICATED), by_role.get(AssignmentRole.BACKUP)]
     return [agent for agent in ordered if agent is not None and not agent.agent_profile.is_away(at)]
 
