@@ -28,6 +28,7 @@ NAVIGATION = {
         ("sla:reports", _("Reports")),
         ("sla:report", _("SLA report")),
         ("tickets:queue", _("Queue")),
+        ("webhooks:list", _("Webhooks")),
     ],
 }
 

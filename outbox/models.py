@@ -1,4 +1,4 @@
-"""Every e-mail the portal sends, as a row written in the transaction that decided it."""
+"""Every e-mail and webhook the portal sends, as a row written in the transaction deciding it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 # Attempts before an e-mail is given up (a message may set fewer).
 MAX_ATTEMPTS = 6
+# Attempts before a webhook delivery is given up: with the back-off, about two hours of tries.
+WEBHOOK_MAX_ATTEMPTS = 8
 
 
 class EmailState(models.TextChoices):
@@ -66,3 +68,53 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to} ({self.get_state_display()})"
+
+
+class WebhookDelivery(models.Model):
+    """One event POSTed to one URL, stored as the exact JSON text sent and the secret it is
+    signed with, so the sender needs no app; retried alone, with the same event id each time."""
+
+    topic = models.CharField(
+        _("about"),
+        max_length=100,
+        help_text=_("Whose delivery it is, e.g. webhook-endpoint:12; pages list a topic's."),
+    )
+    url = models.URLField(_("URL"), max_length=2000)
+    event_id = models.UUIDField(
+        _("event id"), help_text=_("The same on every attempt, so receivers can de-duplicate.")
+    )
+    event_type = models.CharField(_("event type"), max_length=64)
+    body = models.TextField(_("body"))
+    # The endpoint's signing secret when the event was decided: the outbox signs on its own.
+    secret = models.CharField(_("signing secret"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=8, choices=EmailState.choices, default=EmailState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(
+        _("attempts allowed"), default=WEBHOOK_MAX_ATTEMPTS
+    )
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    # Every attempt: [{"at": ISO instant, "status": HTTP status or null, "error": "", "ms": 12}]
+    attempt_log = models.JSONField(_("attempts"), default=list, blank=True)
+    created_at = models.DateTimeField(_("written at"))
+    done_at = models.DateTimeField(_("sent or given up at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(state="pending"), name="outbox_webhook_due"
+            ),
+            # An endpoint's page lists its latest deliveries; deleting it drops its pending ones.
+            models.Index(fields=["topic", "created_at"], name="outbox_webhook_topic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.url} ({self.get_state_display()})"

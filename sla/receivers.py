@@ -23,4 +23,6 @@ def on_ticket_changed(sender: Any, *, change: TicketChange, **kwargs: Any) -> No
         services.sla_called_back(ticket=ticket, at=change.at)
     elif change.kind == ChangeKind.ASSIGNED:
         services.sla_ticket_assigned(ticket=ticket)
+    else:  # a change that moves no deadline (a customer's reply; its status change comes apart)
+        return
     services.sla_sync_ticket_deadline(ticket=ticket)

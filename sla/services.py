@@ -23,6 +23,7 @@ from sla.models import (
     TargetState,
 )
 from sla.selectors import policy_for_company
+from sla.signals import DueKind, DueTarget, announce_due
 from tickets import services as ticket_services
 from tickets.models import (
     ACTIVE_STATUSES,
@@ -370,7 +371,7 @@ def _warn_batch(*, now: datetime.datetime, batch_size: int) -> int:
     SlaTarget.objects.filter(pk__in=[target.pk for target in targets]).update(
         warned_at=F("warn_at")
     )
-    _record(targets, event=EventKind.SLA_WARNING, notice=NotificationKind.SLA_WARNING)
+    _record(targets, event=EventKind.SLA_WARNING, notice=NotificationKind.SLA_WARNING, now=now)
     return len(targets)
 
 
@@ -389,7 +390,7 @@ def _breach_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int]
         breached_at=F("due_at"),
         warned_at=Coalesce("warned_at", "warn_at"),
     )
-    _record(targets, event=EventKind.SLA_BREACH, notice=NotificationKind.SLA_BREACH)
+    _record(targets, event=EventKind.SLA_BREACH, notice=NotificationKind.SLA_BREACH, now=now)
     escalated = ticket_services.tickets_escalate_bulk(
         moments={
             target.ticket_id: target.due_at
@@ -402,8 +403,15 @@ def _breach_batch(*, now: datetime.datetime, batch_size: int) -> tuple[int, int]
     return len(targets), escalated
 
 
-def _record(targets: list[_DueTarget], *, event: EventKind, notice: NotificationKind) -> None:
-    """Write the ticket events and the notifications for a claimed batch, in bulk."""
+def _record(
+    targets: list[_DueTarget],
+    *,
+    event: EventKind,
+    notice: NotificationKind,
+    now: datetime.datetime,
+) -> None:
+    """Write the ticket events and the notifications for a claimed batch, in bulk, and tell
+    other apps (`sla.signals.sla_targets_due`)."""
     tickets = {
         pk: (assignee_id, company_id)
         for pk, assignee_id, company_id in Ticket.objects.filter(
@@ -452,6 +460,20 @@ def _record(targets: list[_DueTarget], *, event: EventKind, notice: Notification
             for recipient in recipients
         )
     ticket_services.notifications_bulk_create(notifications=notifications)
+    announce_due(
+        kind=DueKind.BREACH if event == EventKind.SLA_BREACH else DueKind.WARNING,
+        targets=[
+            DueTarget(
+                target_id=target.pk,
+                ticket_id=target.ticket_id,
+                target_kind=target.kind,
+                due_at=target.due_at,
+                at=target.moment,
+            )
+            for target in targets
+        ],
+        now=now,
+    )
 
 
 def _dedicated_contacts(company_ids: set[int]) -> dict[int, int]:

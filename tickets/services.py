@@ -32,7 +32,7 @@ from tickets.models import (
     TicketMessage,
     Visibility,
 )
-from tickets.signals import ChangeKind, TicketChange, announce
+from tickets.signals import ChangeKind, TicketChange, announce, announce_escalations
 from vipsupport.write_lock import sqlite_write_lock
 
 
@@ -213,9 +213,11 @@ def ticket_reply(
         announce(TicketChange(ChangeKind.STAFF_PUBLIC_REPLY, ticket, at, message=message))
         if previous is not None:
             announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
-    elif ticket.status in (Status.WAITING, Status.SOLVED):
-        previous = _change_status(ticket=ticket, status=Status.OPEN, actor=author, at=at)
-        announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
+    else:
+        announce(TicketChange(ChangeKind.CUSTOMER_REPLY, ticket, at, message=message))
+        if ticket.status in (Status.WAITING, Status.SOLVED):
+            previous = _change_status(ticket=ticket, status=Status.OPEN, actor=author, at=at)
+            announce(TicketChange(ChangeKind.STATUS_CHANGED, ticket, at, previous_status=previous))
     return message
 
 
@@ -515,6 +517,7 @@ def _escalate(escalations: list[Escalation], *, now: datetime.datetime) -> None:
             for senior in seniors
         ]
     )
+    announce_escalations(escalations=escalations, at=now)
 
 
 def ticket_events_bulk_record(*, events: Iterable[TicketEvent]) -> None:

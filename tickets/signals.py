@@ -1,7 +1,9 @@
-"""The one way tickets tell other apps about a change: the `ticket_changed` signal.
+"""How tickets tell other apps about a change: the `ticket_changed` signal (one ticket), and
+`tickets_escalated` for escalations, which the SLA scan writes for many tickets at once.
 
-Services send it inside their transaction, after the ticket row is saved, so receivers (the SLA
-engine) write in the same transaction and a failure rolls the whole change back.
+Services send them inside their transaction, after the rows are saved, so receivers (the SLA
+engine, the e-mail channel, webhooks) write in the same transaction and a failure rolls the
+whole change back. A receiver ignores the kinds it does not know.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from typing import TYPE_CHECKING
 from django.dispatch import Signal
 
 if TYPE_CHECKING:
-    from tickets.models import Ticket, TicketMessage
+    from tickets.models import Escalation, Ticket, TicketMessage
 
 
 class ChangeKind(enum.StrEnum):
     CREATED = "created"
     STAFF_PUBLIC_REPLY = "staff_public_reply"
+    # A customer's public reply (the SLA engine learns of its effect through STATUS_CHANGED).
+    CUSTOMER_REPLY = "customer_reply"
     STATUS_CHANGED = "status_changed"
     SEVERITY_CHANGED = "severity_changed"
     ASSIGNED = "assigned"
@@ -33,15 +37,25 @@ class TicketChange:
     at: datetime.datetime
     previous_status: str | None = None
     previous_severity: int | None = None
-    # The public reply a STAFF_PUBLIC_REPLY announces.
+    # The public reply a STAFF_PUBLIC_REPLY or CUSTOMER_REPLY announces.
     message: TicketMessage | None = None
 
 
 # Sent with sender=Ticket and change=TicketChange.
 ticket_changed = Signal()
 
+# Sent with sender=Ticket, escalations=list[Escalation] (saved, one per ticket, each dated at its
+# own moment) and at=the write's moment; once per escalation write, however many tickets.
+tickets_escalated = Signal()
+
 
 def announce(change: TicketChange) -> None:
     from tickets.models import Ticket
 
     ticket_changed.send(sender=Ticket, change=change)
+
+
+def announce_escalations(*, escalations: list[Escalation], at: datetime.datetime) -> None:
+    from tickets.models import Ticket
+
+    tickets_escalated.send(sender=Ticket, escalations=escalations, at=at)

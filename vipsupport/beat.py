@@ -58,6 +58,15 @@ BEAT_SCHEDULE: tuple[BeatEntry, ...] = (
         "seconds",
         expire_seconds=55,
     ),
+    # Every outgoing webhook (`outbox.services.webhooks`): the same net for deliveries and their
+    # retries, which fall due minutes after the commit that wrote them.
+    BeatEntry(
+        "Send outgoing webhooks",
+        "outbox.tasks.send_pending_webhooks",
+        60,
+        "seconds",
+        expire_seconds=55,
+    ),
     # The same net for notices whose e-mails are written after their transaction commits.
     BeatEntry(
         "Write notification e-mails",

@@ -18,6 +18,9 @@ recordings the telephony provider points at. Whatever happens, it returns a body
 - `auth`: HTTP basic credentials, sent to the address's own origin only: a redirect to another
   host, port or scheme drops them.
 
+`post` sends a body (outgoing webhooks) through the same guarded opener, deadline and address
+checks; it never follows a redirect (a 3xx answer is a `FetchError` with code "redirect").
+
 The project layer: Django and the standard library only, no app.
 """
 
@@ -32,7 +35,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -55,6 +58,7 @@ class Fetched:
     content_type: str
     charset: str | None  # the Content-Type's charset parameter, lower case, if any
     final_url: str  # after redirects
+    status: int = 200  # the final answer's HTTP status (always 2xx: others raise FetchError)
 
 
 class FetchError(Exception):
@@ -62,8 +66,9 @@ class FetchError(Exception):
 
     `code` says what failed, for callers that word it their own way: "scheme", "host" (not an
     allowed host), "private" (only non-public addresses), "name" (not found), "refused",
-    "timeout", "status" (an HTTP error; `status` holds it), "redirect", "too_big", "failed" (any
-    other connection or protocol error; `reason` holds it).
+    "timeout", "status" (an HTTP error; `status` holds it), "redirect" (`status` holds the 3xx
+    answered to a post), "too_big", "failed" (any other connection or protocol error; `reason`
+    holds it).
     """
 
     def __init__(
@@ -111,6 +116,66 @@ def fetch(
     """
     if auth is not None and allowed_hosts is None:
         raise ValueError("fetch: auth is only sent to allowed_hosts, so name them")
+    headers = {"User-Agent": user_agent, "Accept": accept}
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+    return _request(
+        url,
+        method="GET",
+        data=None,
+        headers=headers,
+        max_bytes=max_bytes,
+        timeout=timeout,
+        allow_private=allow_private,
+        allowed_hosts=allowed_hosts,
+        follow_redirects=True,
+    )
+
+
+def post(
+    url: str,
+    *,
+    data: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    max_bytes: int = 64 * 1024,
+    allow_private: bool = False,
+) -> Fetched:
+    """POST `data` to `url` (http or https) with `headers`, all within `timeout` seconds, under
+    the same address rules as `fetch`; a redirect is not followed but fails ("redirect").
+
+    Only a 2xx answer returns; its body is read up to `max_bytes` and cut there, since the
+    answer to a delivery is not the point of it.
+    """
+    return _request(
+        url,
+        method="POST",
+        data=data,
+        headers={"User-Agent": DEFAULT_USER_AGENT, **headers},
+        max_bytes=max_bytes,
+        timeout=timeout,
+        allow_private=allow_private,
+        allowed_hosts=None,
+        follow_redirects=False,
+        truncate=True,
+    )
+
+
+def _request(
+    url: str,
+    *,
+    method: str,
+    data: bytes | None,
+    headers: Mapping[str, str],
+    max_bytes: int,
+    timeout: float,
+    allow_private: bool,
+    allowed_hosts: Collection[str] | None,
+    follow_redirects: bool,
+    truncate: bool = False,
+) -> Fetched:
+    """One guarded HTTP exchange: the checks every fetch and post share."""
     try:
         parts = urlsplit(url)
     except ValueError as error:  # "http://[::1", say
@@ -119,15 +184,20 @@ def fetch(
         raise FetchError(_("Only http and https addresses can be fetched."), code="scheme")
     if allowed_hosts is not None and not host_allowed(parts.hostname, allowed_hosts):
         raise _host_not_allowed()
-    headers = {"User-Agent": user_agent, "Accept": accept}
-    if auth is not None:
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-        headers["Authorization"] = f"Basic {token}"
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http and https only)
+    request = urllib.request.Request(  # noqa: S310 (http and https only)
+        url, data=data, headers=dict(headers), method=method
+    )
     with _Deadline(timeout) as deadline:
-        opener = _opener(deadline, allow_private=allow_private, allowed_hosts=allowed_hosts)
+        opener = _opener(
+            deadline,
+            allow_private=allow_private,
+            allowed_hosts=allowed_hosts,
+            follow_redirects=follow_redirects,
+        )
         try:
-            fetched = _read(opener, request, max_bytes=max_bytes, timeout=timeout)
+            fetched = _read(
+                opener, request, max_bytes=max_bytes, timeout=timeout, truncate=truncate
+            )
         except FetchError as error:
             if deadline.passed:  # whatever broke, it broke because the time was up
                 raise _timed_out(timeout) from error
@@ -167,19 +237,25 @@ def _read(
     *,
     max_bytes: int,
     timeout: float,
+    truncate: bool = False,
 ) -> Fetched:
+    """The answer's body, at most `max_bytes` of it: `truncate` cuts it there, otherwise a
+    longer one is refused."""
     try:
         with opener.open(request, timeout=timeout) as response:
             # Only ASCII digits are a length ("²", "12abc", "-1" are not): without one, the body
             # is read up to the limit, like one sent without a length.
             declared = parse_int(response.headers.get("Content-Length", "").strip(), minimum=0)
-            if declared is not None and declared > max_bytes:
+            if declared is not None and declared > max_bytes and not truncate:
                 raise _too_big(max_bytes)
             chunks: list[bytes] = []
             size = 0
             while chunk := response.read(_CHUNK_BYTES):
                 size += len(chunk)
                 if size > max_bytes:
+                    if truncate:
+                        chunks.append(chunk[: len(chunk) - (size - max_bytes)])
+                        break
                     raise _too_big(max_bytes)
                 chunks.append(chunk)
             headers = response.headers
@@ -188,11 +264,12 @@ def _read(
                 content_type=headers.get_content_type() if "Content-Type" in headers else "",
                 charset=headers.get_content_charset(),
                 final_url=response.geturl(),
+                status=response.status,
             )
     except urllib.error.HTTPError as error:
         error.close()
-        if 300 <= error.code < 400:  # urllib gives up on too many or unusable redirects
-            raise _redirect_error() from error
+        if 300 <= error.code < 400:  # too many or unusable redirects, or none to be followed
+            raise _redirect_error(status=error.code) from error
         raise FetchError(
             _("The server answered with HTTP status %(status)s.") % {"status": error.code},
             code="status",
@@ -232,10 +309,11 @@ def _host_not_allowed() -> FetchError:
     return FetchError(_("The address is not one we fetch from."), code="host")
 
 
-def _redirect_error() -> FetchError:
+def _redirect_error(status: int | None = None) -> FetchError:
     return FetchError(
         _("The address redirects too often, or to something that is not a web page."),
         code="redirect",
+        status=status,
     )
 
 
@@ -304,16 +382,20 @@ def _opener(
     *,
     allow_private: bool,
     allowed_hosts: Collection[str] | None,
+    follow_redirects: bool = True,
 ) -> urllib.request.OpenerDirector:
-    """HTTP and HTTPS only (no file:, ftp:, data:), no proxies, few redirects, guarded sockets."""
+    """HTTP and HTTPS only (no file:, ftp:, data:), no proxies, few redirects (none unless
+    `follow_redirects`: a 3xx is then an HTTP error), guarded sockets."""
     opener = urllib.request.OpenerDirector()
-    for handler in (
+    handlers: list[urllib.request.BaseHandler] = [
         _GuardedHTTPHandler(deadline, allow_private=allow_private),
         _GuardedHTTPSHandler(deadline, allow_private=allow_private),
-        _LimitedRedirectHandler(allowed_hosts=allowed_hosts),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
-    ):
+    ]
+    if follow_redirects:
+        handlers.append(_LimitedRedirectHandler(allowed_hosts=allowed_hosts))
+    for handler in handlers:
         opener.add_handler(handler)
     return opener
 

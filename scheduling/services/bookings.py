@@ -38,6 +38,7 @@ from scheduling.models import (
 )
 from scheduling.selectors import AgentCalendar, agent_calendar, company_call_agent
 from scheduling.services.availability import agent_schedule_get_or_create
+from scheduling.signals import BookingChange, BookingChangeKind, announce_booking
 from vipsupport.write_lock import sqlite_write_lock
 
 NEAREST_SLOTS = 3
@@ -132,7 +133,7 @@ def booking_create(
             _lock_agent_calls(schedule)
             booking.save()
             _recheck_day_limit(schedule, booking)
-            _announce(booking, now=now)
+            _announce(booking, kind=BookingChangeKind.CREATED, now=now)
     except IntegrityError as error:
         if not _is_overlap_violation(error):
             raise
@@ -177,7 +178,7 @@ def booking_reschedule(
             booking.full_clean()
             booking.save()
             _recheck_day_limit(schedule, booking)
-            _announce(booking, now=now)
+            _announce(booking, kind=BookingChangeKind.MOVED, now=now)
     except IntegrityError as error:
         booking.refresh_from_db()
         if not _is_overlap_violation(error):
@@ -637,16 +638,18 @@ def _cancel(booking: Booking, *, by: User, message: str, now: datetime.datetime)
             "updated_at",
         ]
     )
-    _announce(booking, now=now)
+    _announce(booking, kind=BookingChangeKind.CANCELLED, now=now)
     return booking
 
 
-def _announce(booking: Booking, *, now: datetime.datetime) -> None:
+def _announce(booking: Booking, *, kind: BookingChangeKind, now: datetime.datetime) -> None:
     """Write this version's invitation (the customer's REQUEST or CANCEL, the agent's PUBLISH) to
-    the outbox, in place of whatever the older version still had waiting there."""
+    the outbox, in place of whatever the older version still had waiting there, and tell other
+    apps (`scheduling.signals.booking_changed`)."""
     # The older version's invitation and reminders speak of a time or status that no longer holds.
     emails.call_emails_drop(booking_id=booking.pk, now=now)
     emails.call_emails_queue(booking=booking, kind=emails.CallEmailKind.INVITATION, now=now)
+    announce_booking(BookingChange(kind, booking, now))
 
 
 # ---------------------------------------------------------------------------- formatting

@@ -33,3 +33,5 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="local-development-voice-to
 # `simulate_call` hands the portal its own demo recording to fetch.
 VOICE_RECORDING_HOSTS = ["127.0.0.1", "localhost", "api.twilio.com", "*.twiliocdn.com"]
 VOICE_RECORDING_ALLOW_PRIVATE_HOSTS = True
+# Webhook receivers on this machine (127.0.0.1) and plain http are fine while developing.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)

@@ -36,3 +36,5 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 TWILIO_ACCOUNT_SID = "ACtest"
 TWILIO_AUTH_TOKEN = "test-voice-token"  # noqa: S105
+# The webhook tests' receivers listen on 127.0.0.1; the SSRF tests turn this off again.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = True

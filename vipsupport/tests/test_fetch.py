@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from vipsupport.fetch import FetchError, fetch, host_allowed
+from vipsupport.fetch import FetchError, fetch, host_allowed, post
 
 AUDIO = bytes(range(256)) * 40  # 10 240 bytes that are not text
 USER, PASSWORD = "AC123", "sécret:token"
@@ -48,9 +48,15 @@ class Server:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, str | None]] = []  # (Host, path, Authorization)
+        self.posted: list[tuple[str, bytes, dict[str, str]]] = []  # (path, body, headers)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                server.posted.append((self.path, body, dict(self.headers.items())))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
                 server.requests.append((host, self.path, self.headers.get("Authorization")))
@@ -279,3 +285,70 @@ def test_a_private_address_is_refused_unless_allowed_even_when_its_host_is(serve
     assert server.requests == []  # refused before connecting
 
     assert get(url, allowed_hosts=["127.0.0.1"], allow_private=True).body == AUDIO
+
+
+# ---------------------------------------------------------------------------- post
+
+
+def send(url: str, **options: Any) -> Any:
+    options = {
+        "data": '{"type":"ticket.created","x":"ü"}'.encode(),
+        "headers": {"Content-Type": "application/json", "X-VIP-Event": "ticket.created"},
+        "timeout": 5.0,
+        "allow_private": True,
+        **options,
+    }
+    return post(url, **options)
+
+
+def test_a_post_sends_its_body_and_headers(server):
+    answered = send(server.serve("/hooks", status=202, body=b"accepted", content_type="text/plain"))
+
+    assert (answered.status, answered.body) == (202, b"accepted")
+    [(path, body, headers)] = server.posted
+    assert path == "/hooks"
+    assert body == '{"type":"ticket.created","x":"ü"}'.encode()
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Vip-Event"] == "ticket.created"  # header names are case-insensitive
+    assert headers["User-Agent"] == "VIP-Support/1.0"
+
+
+def test_a_post_answered_with_an_error_says_its_status(server):
+    with pytest.raises(FetchError, match="HTTP status 500") as caught:
+        send(server.serve("/hooks", status=500, body=b"oops"))
+
+    assert (caught.value.code, caught.value.status) == ("status", 500)
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_post_never_follows_a_redirect(server, status):
+    server.serve("/hooks", status=status, body=b"", location="/elsewhere")
+    server.serve("/elsewhere")
+
+    with pytest.raises(FetchError, match="redirects") as caught:
+        send(server.url("/hooks"))
+
+    assert (caught.value.code, caught.value.status) == ("redirect", status)
+    assert [path for _host, path, _auth in server.requests] == ["/hooks"]
+
+
+def test_a_long_answer_to_a_post_is_cut_not_refused(server):
+    answered = send(server.serve("/hooks", body=b"x" * 5000, send_length=False), max_bytes=100)
+
+    assert answered.body == b"x" * 100
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "169.254.169.254", "[::ffff:127.0.0.1]"])
+def test_a_post_to_a_private_address_is_refused_before_connecting(server, host):
+    with pytest.raises(FetchError, match="private network") as caught:
+        send(server.serve("/hooks").replace("127.0.0.1", host), allow_private=False)
+
+    assert caught.value.code == "private"
+    assert server.posted == []
+
+
+def test_a_slow_receiver_is_given_up_on_at_the_deadline(server):
+    with pytest.raises(FetchError, match=re.escape("within 0.3 seconds")) as caught:
+        send(server.serve("/hooks", delay=2), timeout=0.3)
+
+    assert caught.value.code == "timeout"

@@ -1,0 +1,136 @@
+"""The webhooks page: VIP companies manage their endpoints, admins the desk-wide ones (and see
+every one). A secret is shown once, in the response to the POST that made it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.models import Company, Role, User
+from accounts.selectors import company_holds_addon
+from vipsupport.forms import form_add_service_errors
+from vipsupport.ids import parse_id
+from webhooks import selectors, services
+from webhooks.forms import WebhookEndpointForm
+from webhooks.models import WebhookEndpoint
+
+
+class _NoAddOn(Exception):
+    """A customer whose company does not hold the dedicated-agent add-on."""
+
+
+def _scope(user: User) -> Company | None:
+    """The company whose endpoints `user` creates (None: desk-wide, for admins)."""
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.CUSTOMER and user.company is not None:
+        if not company_holds_addon(company=user.company, at=timezone.now()):
+            raise _NoAddOn
+        return user.company
+    raise PermissionDenied
+
+
+def _endpoint(user: User, pk: int) -> WebhookEndpoint:
+    """One endpoint `user` manages; 404 for any other id (another company's included)."""
+    _scope(user)
+    number = parse_id(pk)
+    endpoint = (
+        selectors.webhook_endpoints_visible(user=user).filter(pk=number).first()
+        if number is not None
+        else None
+    )
+    if endpoint is None:
+        raise Http404
+    return endpoint
+
+
+def _no_addon(request: HttpRequest) -> HttpResponse:
+    return render(request, "webhooks/no_addon.html", status=403)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        company = _scope(user)
+    except _NoAddOn:
+        return _no_addon(request)
+    form = WebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint, secret = services.webhook_endpoint_create(
+                company=company,
+                url=form.cleaned_data["url"],
+                description=form.cleaned_data["description"],
+                events=form.cleaned_data["events"],
+                created_by=user,
+            )
+        except ValidationError as error:
+            form_add_service_errors(form, error)
+        else:
+            # Rendered, not redirected: the secret is in this one response and nowhere else.
+            return render(
+                request,
+                "webhooks/secret.html",
+                {"endpoint": endpoint, "secret": secret, "created": True},
+                status=201,
+            )
+    context = {
+        "form": form,
+        "endpoints": selectors.webhook_endpoints_visible(user=user),
+        "company": company,
+        "is_admin": user.role == Role.ADMIN,
+    }
+    return render(request, "webhooks/list.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_safe
+def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        endpoint = _endpoint(user, pk)
+    except _NoAddOn:
+        return _no_addon(request)
+    context = {
+        "endpoint": endpoint,
+        "deliveries": selectors.webhook_endpoint_deliveries(endpoint=endpoint),
+    }
+    return render(request, "webhooks/detail.html", context)
+
+
+@login_required
+@require_POST
+def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        endpoint = _endpoint(user, pk)
+    except _NoAddOn:
+        return _no_addon(request)
+    services.webhook_endpoint_delete(endpoint=endpoint)
+    messages.success(request, _("The endpoint is deleted; it receives no more events."))
+    return redirect("webhooks:list")
+
+
+@login_required
+@never_cache
+@require_POST
+def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        endpoint = _endpoint(user, pk)
+    except _NoAddOn:
+        return _no_addon(request)
+    secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint)
+    return render(
+        request, "webhooks/secret.html", {"endpoint": endpoint, "secret": secret, "created": False}
+    )
