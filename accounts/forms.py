@@ -107,3 +107,22 @@ class ProfileForm(forms.Form):
             "Optional. We recognise you when you call from this number, and call you back on it."
         ),
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What uses it, e.g. “Monitoring” or “CRM sync”."),
+    )
+    lifetime_days = forms.TypedChoiceField(
+        label=_("Expires after"),
+        coerce=int,
+        initial=90,
+        choices=[
+            (7, _("7 days")),
+            (30, _("30 days")),
+            (90, _("90 days")),
+            (365, _("1 year")),
+        ],
+    )

@@ -543,3 +543,32 @@ class DedicatedAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} · {self.get_role_display()} · {self.agent}"
+
+
+class ApiToken(models.Model):
+    """A named, expiring credential a user made for a script; only the token's SHA-256 is kept."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters, so the owner can tell tokens apart; they do not open anything.
+    prefix = models.CharField(_("starts with"), max_length=12)
+    key_hash = models.CharField(_("SHA-256 of the token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

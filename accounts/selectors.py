@@ -15,6 +15,7 @@ from accounts.models import (
     MANAGERS_GROUP,
     AddOn,
     AddOnSubscription,
+    ApiToken,
     AssignmentRole,
     Company,
     CompanyPhoneNumber,
@@ -22,6 +23,7 @@ from accounts.models import (
     Plan,
     User,
 )
+from accounts.tokens import TOKEN_MAX_LENGTH, token_hash
 from desk.selectors import desk_date
 
 
@@ -216,3 +218,20 @@ def caller_identify(*, number: str) -> Caller:
         return Caller(company=customers[0].company, user=None)
     line = CompanyPhoneNumber.objects.filter(number=parsed).select_related("company").first()
     return Caller(company=line.company if line else None, user=None)
+
+
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
+    """The user's API tokens, newest first (expired ones too, until revoked)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def api_token_find(*, key: str, now: datetime.datetime) -> ApiToken | None:
+    """The unexpired token of an active user with this key, its user loaded; None otherwise."""
+    if not key or len(key) > TOKEN_MAX_LENGTH:
+        return None
+    return (
+        ApiToken.objects.select_related("user__company", "user__agent_profile")
+        .prefetch_related("user__groups")  # the user's role is read from them
+        .filter(key_hash=token_hash(key), expires_at__gt=now, user__is_active=True)
+        .first()
+    )

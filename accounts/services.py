@@ -14,6 +14,7 @@ from accounts.models import (
     AddOn,
     AddOnSubscription,
     AgentProfile,
+    ApiToken,
     AssignmentRole,
     Company,
     CompanyPhoneNumber,
@@ -24,6 +25,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import company_holds_addon, desk_date
+from accounts.tokens import token_hash, token_new
 
 
 @transaction.atomic
@@ -293,3 +295,52 @@ def user_set_language(*, user: User, language: str) -> None:
     user.preferred_language = language
     user.full_clean(exclude=["password"])
     user.save(update_fields=["preferred_language"])
+
+
+API_TOKEN_PREFIX = "vip_"  # noqa: S105 (a label in front of the token, not a secret)
+API_TOKENS_PER_USER = 20
+API_TOKEN_LIFETIMES_DAYS = (7, 30, 90, 365)
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, lifetime_days: int, now: datetime.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token for `user`; returns the row and the token, which is not stored and so
+    can be shown only now."""
+    now = now or timezone.now()
+    if lifetime_days not in API_TOKEN_LIFETIMES_DAYS:
+        raise ValidationError({"lifetime_days": _("Choose how long the token lasts.")})
+    # Serialises two requests of one user, so neither passes the limit beside the other.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if ApiToken.objects.filter(user=user).count() >= API_TOKENS_PER_USER:
+        raise ValidationError(
+            _("You have %(count)d tokens, the most allowed: revoke one you no longer use.")
+            % {"count": API_TOKENS_PER_USER}
+        )
+    token = token_new(API_TOKEN_PREFIX)
+    row = ApiToken(
+        user=user,
+        name=name.strip(),
+        prefix=token[: len(API_TOKEN_PREFIX) + 4],
+        key_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=lifetime_days),
+    )
+    row.full_clean()
+    row.save()
+    return row, token
+
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Turn one of the user's own tokens off at once; False when they have no such token."""
+    deleted, _by_model = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return deleted > 0
+
+
+def api_token_touch(*, token: ApiToken, now: datetime.datetime) -> None:
+    """Note that the token was used, at most once a minute (not a write per request)."""
+    if token.last_used_at is not None and now - token.last_used_at < datetime.timedelta(minutes=1):
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, services, throttle
-from accounts.forms import OutboxPasswordResetForm, ProfileForm
+from accounts.forms import ApiTokenForm, OutboxPasswordResetForm, ProfileForm
 from accounts.models import Language, Role, User
 from desk.selectors import desk_hours
 from vipsupport.forms import form_add_service_errors
@@ -67,19 +67,22 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", context)
 
 
-@login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    """The user's name, language, time zone and phone number; the calendar subscription is linked
-    from here."""
-    user: User = request.user  # type: ignore[assignment]
-    initial = {
+def _profile_initial(user: User) -> dict[str, object]:
+    return {
         "first_name": user.first_name,
         "last_name": user.last_name,
         "preferred_language": user.preferred_language,
         "time_zone": user.time_zone,
         "phone_number": user.phone_number,
     }
-    form = ProfileForm(request.POST or None, initial=initial)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The user's name, language, time zone and phone number; the calendar subscription is linked
+    from here."""
+    user: User = request.user  # type: ignore[assignment]
+    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update_profile(
@@ -98,7 +101,61 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = redirect("accounts:profile")
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language)
             return response
-    return render(request, "accounts/profile.html", {"form": form})
+    return _profile_page(request, form=form, status=400 if form.errors else 200)
+
+
+def _profile_page(
+    request: HttpRequest,
+    *,
+    form: ProfileForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if form is None:
+        form = ProfileForm(initial=_profile_initial(user))
+    context = {
+        "form": form,
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": selectors.api_tokens_of(user=user),
+        "new_token": new_token,
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """Make a token and show it in this answer only: it is not stored, so it cannot be shown
+    again."""
+    user: User = request.user  # type: ignore[assignment]
+    token_form = ApiTokenForm(request.POST)
+    if token_form.is_valid():
+        try:
+            _row, token = services.api_token_create(
+                user=user,
+                name=token_form.cleaned_data["name"],
+                lifetime_days=token_form.cleaned_data["lifetime_days"],
+            )
+        except ValidationError as error:
+            form_add_service_errors(token_form, error)
+        else:
+            response = _profile_page(request, new_token=token)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _profile_page(request, token_form=token_form, status=400)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not services.api_token_revoke(user=user, token_id=pk):
+        raise Http404
+    messages.success(request, _("The token is revoked: it no longer opens anything."))
+    return redirect("accounts:profile")
 
 
 @require_POST

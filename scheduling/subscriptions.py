@@ -8,9 +8,7 @@ stops working at once.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,17 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.tokens import TOKEN_MAX_LENGTH, token_hash, token_new
 from scheduling.ical import Audience
 from scheduling.models import Booking, CalendarFeed
 
-TOKEN_BYTES = 32
-# Longer than any token we issue; anything longer is refused without hashing it.
-TOKEN_MAX_LENGTH = 64
 FEED_HISTORY = datetime.timedelta(days=90)
-
-
-def feed_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -39,8 +31,8 @@ def calendar_feed_create(*, user: User, now: datetime.datetime | None = None) ->
     # Serialises two requests of one user, so neither trips over the one-feed-per-user rule.
     User.objects.select_for_update().filter(pk=user.pk).first()
     CalendarFeed.objects.filter(user=user).delete()
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    feed = CalendarFeed(user=user, token_hash=feed_token_hash(token), created_at=now)
+    token = token_new()
+    feed = CalendarFeed(user=user, token_hash=token_hash(token), created_at=now)
     feed.full_clean()
     feed.save()
     return token
@@ -60,7 +52,7 @@ def calendar_feed_owner(*, token: str) -> User | None:
     """The active user whose feed address has this token, or None."""
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
-    digest = feed_token_hash(token)
+    digest = token_hash(token)
     feed = (
         CalendarFeed.objects.select_related("user__agent_profile", "user__company")
         .filter(token_hash=digest, user__is_active=True)

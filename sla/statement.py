@@ -76,6 +76,9 @@ class SeverityLine:
     follow_up: Figures
     first_response_clock: str
     follow_up_clock: str
+    # The promised times themselves (None: nothing promised), for readers that want numbers.
+    first_response_target: datetime.timedelta | None = None
+    follow_up_target: datetime.timedelta | None = None
 
     @property
     def label(self) -> str:
@@ -202,6 +205,8 @@ def _lines(
                 follow_up=figures.get((TargetKind.FOLLOW_UP, severity), Figures()),
                 first_response_clock=rule.first_response_clock if rule else Clock.BUSINESS,
                 follow_up_clock=rule.follow_up_clock if rule else Clock.BUSINESS,
+                first_response_target=rule.first_response if rule is not None else None,
+                follow_up_target=follow_up,
             )
         )
     return lines

@@ -160,6 +160,19 @@ MAX_BACKDATE = datetime.timedelta(days=7)
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
+def received_at_check(received_at: datetime.datetime, *, now: datetime.datetime) -> None:
+    """A staff-filed ticket's moment: not later than now, nor earlier than a week ago."""
+    if received_at > now:
+        raise forms.ValidationError(
+            _("The request cannot have reached you in the future."), code="future"
+        )
+    if received_at < now - MAX_BACKDATE:
+        raise forms.ValidationError(
+            _("Tickets can be dated at most 7 days back; file older requests as received now."),
+            code="too_old",
+        )
+
+
 def customers_active() -> QuerySet[User]:
     """The people a ticket can be filed for: active members of a customer company."""
     return User.objects.filter(
@@ -228,16 +241,7 @@ class StaffTicketForm(TicketTextForm):
     def clean_received_at(self) -> datetime.datetime:
         """Not later than now, nor earlier than a week ago (entered in the viewer's own zone)."""
         received_at: datetime.datetime = self.cleaned_data["received_at"]
-        now = timezone.now()
-        if received_at > now:
-            raise forms.ValidationError(
-                _("The request cannot have reached you in the future."), code="future"
-            )
-        if received_at < now - MAX_BACKDATE:
-            raise forms.ValidationError(
-                _("Tickets can be dated at most 7 days back; file older requests as received now."),
-                code="too_old",
-            )
+        received_at_check(received_at, now=timezone.now())
         return received_at
 
 

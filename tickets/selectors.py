@@ -107,3 +107,11 @@ def ticket_thread(*, ticket: Ticket, with_notes: bool) -> TicketThread:
         if is_vip
         else None,
     )
+
+
+def tickets_visible_to(*, user: User) -> QuerySet[Ticket]:
+    """The tickets `user` may see: a customer their company's, staff all, anyone else none."""
+    tickets = Ticket.objects.select_related("company", "requester", "assignee")
+    if user.company_id is not None:
+        return tickets.filter(company_id=user.company_id)
+    return tickets if user.role in STAFF_ROLES else tickets.none()

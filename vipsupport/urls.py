@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     # Before Django's auth URLs: accounts' own password-reset view (rate limited) must win.
     path("", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -12,4 +13,5 @@ urlpatterns = [
     path("", include("mail.urls")),
     path("", include("voice.urls")),
     path("", include("chat.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -238,7 +238,7 @@ def test_an_invalid_number_is_refused_clearly_and_the_input_kept(client_for):
         PROFILE, profile_data(first_name="Typed name", phone_number="0800 CALL ME")
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a valid phone number (e.g. 02 123 456)" in response.text
     assert 'value="0800 CALL ME"' in response.text
     assert 'value="Typed name"' in response.text
@@ -253,7 +253,7 @@ def test_the_refusal_speaks_the_visitors_language(client_for):
         PROFILE, profile_data(preferred_language="bg", phone_number="12")
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Моля, въведете валиден телефонен номер" in response.text
     assert 'value="12"' in response.text
 

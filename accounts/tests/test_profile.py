@@ -55,7 +55,7 @@ def test_an_unknown_zone_is_refused_and_the_rest_is_kept(client_for):
         },
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     assert "Select a valid choice" in page
     assert 'value="Typed name"' in page

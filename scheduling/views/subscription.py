@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import User
+from accounts.tokens import token_hash
 from scheduling import ical, subscriptions
 
 # The new token waits here between the POST that made it and the one page that shows it.
@@ -34,11 +35,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     feed = subscriptions.calendar_feed_find(user=user)
     new_token: str | None = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     # Another tab may have revoked or replaced the address since this token was made.
-    shown = (
-        feed is not None
-        and new_token is not None
-        and subscriptions.feed_token_hash(new_token) == feed.token_hash
-    )
+    shown = feed is not None and new_token is not None and token_hash(new_token) == feed.token_hash
     feed_url = (
         request.build_absolute_uri(reverse("scheduling:feed", args=[new_token])) if shown else ""
     )

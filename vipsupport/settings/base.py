@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "axes",
     "phonenumber_field",
     "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here rather than a CDN
     "outbox",
     "desk",
     "accounts",
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "mail",
     "voice",
     "chat",
+    "webhooks",
     "vipsupport",  # the project's own app: the Celery Beat schedule (vipsupport/beat.py)
 ]
 
@@ -123,6 +127,49 @@ CHAT_AGENT_CAPACITY = env.int("CHAT_AGENT_CAPACITY", default=3)
 # Messages one user may send per window (seconds) on a chat socket.
 CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=20)
 CHAT_RATE_LIMIT_WINDOW = env.int("CHAT_RATE_LIMIT_WINDOW", default=10)
+
+# The REST API (`api`): tokens from the profile page or the browser's session; each token (or
+# user, or anonymous address) may make API_THROTTLE_RATE requests ("<n>/<second|minute|hour>").
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="300/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VIP Support API",
+    "DESCRIPTION": (
+        "Tickets, the agents' queue, calls and SLA figures, with the portal's own rules. "
+        "Authenticate with `Authorization: Bearer <token>` (make a token on your profile page)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs describe the API, never anyone's data: readable without signing in.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketChannelEnum": "tickets.models.Channel",
+        "StaffChannelEnum": ["phone", "email", "chat"],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+}
 ASGI_APPLICATION = "vipsupport.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -185,6 +232,9 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="VIP Support <supp
 PORTAL_URL = env("DJANGO_PORTAL_URL", default="http://127.0.0.1:8000")
 # Busy-time feeds may not point into our own network (SSRF) except in development and tests.
 BUSY_FEEDS_ALLOW_PRIVATE_HOSTS = env.bool("BUSY_FEEDS_ALLOW_PRIVATE_HOSTS", default=False)
+# Outgoing webhooks may not be POSTed into our own network (SSRF), and their URLs must be https,
+# except in development and tests (receivers on 127.0.0.1).
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
 
 # The e-mail channel (`mail`). Every customer may write to the general address; a company with
 # the dedicated-agent add-on has its own, named by its mail alias: "domain" style gives
