@@ -120,3 +120,11 @@ class TestProfilePage:
             page = client_for(user).get("/profile/").text
 
         assert "expired" in page
+
+
+def test_the_page_title_is_only_the_title(client_for):
+    page = client_for(CustomerFactory()).get("/profile/").text
+
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "API tokens" not in title
+    assert page.count('id="api-tokens"') == 1

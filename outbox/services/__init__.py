@@ -1,7 +1,7 @@
 """The outbox's writes, by concern: e-mails (`emails`) and webhook deliveries (`webhooks`)."""
 
+from outbox.services.draining import BATCH_LIMIT
 from outbox.services.emails import (
-    BATCH_LIMIT,
     email_message,
     email_queue,
     email_send_one,

@@ -29,11 +29,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import MAX_ATTEMPTS, Email, EmailState
+from outbox.services.draining import rows_send_pending
 from vipsupport.write_lock import sqlite_write_lock
 
 logger = logging.getLogger(__name__)
-
-BATCH_LIMIT = 500  # per run; the next run carries on
 
 
 def email_queue(
@@ -82,13 +81,7 @@ def emails_drop(*, topics: Iterable[str], now: datetime.datetime) -> int:
 
 def emails_send_pending(*, now: datetime.datetime | None = None) -> int:
     """Send the e-mails that are due (up to `BATCH_LIMIT`); returns how many went out."""
-    sent = 0
-    for _ in range(BATCH_LIMIT):
-        email = email_send_one(now=now)
-        if email is None:
-            break
-        sent += email.state == EmailState.SENT
-    return sent
+    return rows_send_pending(email_send_one, now=now)
 
 
 @transaction.atomic

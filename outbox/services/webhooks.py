@@ -27,12 +27,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import WEBHOOK_MAX_ATTEMPTS, EmailState, WebhookDelivery
+from outbox.services.draining import rows_send_pending
 from vipsupport import fetch
 from vipsupport.write_lock import sqlite_write_lock
 
 logger = logging.getLogger(__name__)
 
-BATCH_LIMIT = 500  # per run; the next run carries on
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 MAX_BACKOFF = datetime.timedelta(hours=1)
 USER_AGENT = "VIP-Support-Webhooks/1.0"
@@ -99,13 +99,7 @@ def webhooks_set_secret(*, topic: str, secret: str) -> int:
 
 def webhooks_send_pending(*, now: datetime.datetime | None = None) -> int:
     """POST the deliveries that are due (up to `BATCH_LIMIT`); returns how many were delivered."""
-    sent = 0
-    for _ in range(BATCH_LIMIT):
-        delivery = webhook_send_one(now=now)
-        if delivery is None:
-            break
-        sent += delivery.state == EmailState.SENT
-    return sent
+    return rows_send_pending(webhook_send_one, now=now)
 
 
 @transaction.atomic
