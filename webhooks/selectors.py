@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Role, User
+from accounts.models import AddOn, AddOnSubscription, Role, User
+from desk.selectors import desk_date
 from outbox.models import WebhookDelivery
 from outbox.selectors import webhook_deliveries_latest
 from webhooks.models import WebhookEndpoint, endpoint_topic
@@ -30,11 +32,21 @@ class Subscriber:
 
 
 def webhook_subscribers(
-    *, event_type: str, company_ids: Collection[int] | None = None
+    *,
+    event_type: str,
+    company_ids: Collection[int] | None = None,
+    at: datetime.datetime | None = None,
 ) -> list[Subscriber]:
     """The active endpoints subscribed to `event_type` (of these companies, or desk-wide); one
-    query. Events are matched here, not in SQL: SQLite cannot search JSON lists."""
-    endpoints = WebhookEndpoint.objects.filter(is_active=True)
+    query. A company's endpoints hear it only while the company holds the dedicated-agent add-on
+    (they are its feature). Events are matched here, not in SQL: SQLite cannot search JSON
+    lists."""
+    holds_addon = AddOnSubscription.objects.filter(
+        company_id=OuterRef("company_id"), addon__code=AddOn.DEDICATED_AGENT
+    ).active_on(desk_date(at))
+    endpoints = WebhookEndpoint.objects.filter(
+        Q(company__isnull=True) | Exists(holds_addon), is_active=True
+    )
     if company_ids is not None:
         endpoints = endpoints.filter(Q(company_id__in=company_ids) | Q(company__isnull=True))
     return [

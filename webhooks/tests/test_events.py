@@ -309,3 +309,17 @@ def test_without_endpoints_a_change_costs_one_query_and_writes_nothing(acme):
     asked = [q for q in queries if '"webhooks_webhookendpoint"' in q["sql"]]
     assert len(asked) == 1
     assert types() == []
+
+
+def test_a_companys_endpoint_falls_silent_when_its_addon_ends(acme):
+    endpoint(company=acme["company"], url="https://hooks.acme.example/", events=["ticket.created"])
+    desk_wide = endpoint(company=None, url="https://hooks.desk.example/", events=["ticket.created"])
+    [subscription] = acme["company"].addon_subscriptions.all()
+    account_services.addon_end(subscription=subscription)
+
+    with time_machine.travel(MONDAY_0900 + datetime.timedelta(days=1), tick=False):
+        make_ticket(requester=acme["customer"])
+
+    assert list(WebhookDelivery.objects.values_list("topic", flat=True)) == [
+        f"webhook-endpoint:{desk_wide.pk}"
+    ]
