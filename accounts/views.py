@@ -12,6 +12,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from accounts.forms import ApiTokenForm, OutboxPasswordResetForm, ProfileForm
 from accounts.models import Language, Role, User
 from desk.selectors import desk_hours
 from vipsupport.forms import form_add_service_errors
+from vipsupport.shown_once import show_once_keep, show_once_take
 from vipsupport.zones import current_zone
 
 LANDING_PAGES = {
@@ -98,10 +100,16 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             translation.activate(user.preferred_language)
             messages.success(request, _("Your profile was saved."))
-            response = redirect("accounts:profile")
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language)
-            return response
-    return _profile_page(request, form=form, status=400 if form.errors else 200)
+            saved = redirect("accounts:profile")
+            saved.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.preferred_language)
+            return saved
+    new_token = "" if request.method == "POST" else show_once_take(request, key="api-token") or ""
+    response = _profile_page(
+        request, form=form, new_token=new_token, status=400 if form.errors else 200
+    )
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _profile_page(
@@ -128,8 +136,8 @@ def _profile_page(
 @login_required
 @require_POST
 def api_token_create(request: HttpRequest) -> HttpResponse:
-    """Make a token and show it in this answer only: it is not stored, so it cannot be shown
-    again."""
+    """Make a token; the profile page the answer redirects to shows it, once: it is not stored,
+    so it cannot be shown again."""
     user: User = request.user  # type: ignore[assignment]
     token_form = ApiTokenForm(request.POST)
     if token_form.is_valid():
@@ -142,9 +150,8 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(token_form, error)
         else:
-            response = _profile_page(request, new_token=token)
-            response["Cache-Control"] = "no-store"
-            return response
+            show_once_keep(request, key="api-token", value=token)
+            return redirect(reverse("accounts:profile") + "#api-tokens")
     return _profile_page(request, token_form=token_form, status=400)
 
 

@@ -62,3 +62,10 @@ def add_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
                     },
                 )
     return result
+
+
+def view_name(view: Any) -> str:
+    """The browsable API's page title: "Ticket List", not the class's "Ticket List Api"."""
+    from rest_framework.views import get_view_name
+
+    return get_view_name(view).removesuffix(" Api")

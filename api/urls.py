@@ -2,7 +2,8 @@
 a JSON 404."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from api import errors
 from api.views import queue, scheduling, sla, tickets
@@ -35,7 +36,14 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include(v1)),
-    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path(
+        "schema/",
+        # application/json first, so a browser shows the schema instead of downloading it.
+        SpectacularJSONAPIView.as_view(
+            api_version="v1", renderer_classes=[OpenApiJsonRenderer2, OpenApiJsonRenderer]
+        ),
+        name="schema",
+    ),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^", errors.not_found),  # every other path, newlines and all
 ]

@@ -1,5 +1,5 @@
 """The webhooks page: VIP companies manage their endpoints, admins the desk-wide ones (and see
-every one). A secret is shown once, in the response to the POST that made it."""
+every one). A secret is shown once, on the page the POST that made it redirects to."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from accounts.models import Company, Role, User
 from accounts.selectors import company_holds_addon
 from vipsupport.forms import form_add_service_errors
 from vipsupport.ids import parse_id
+from vipsupport.shown_once import show_once_keep, show_once_take
 from webhooks import selectors, services
 from webhooks.forms import WebhookEndpointForm
 from webhooks.models import WebhookEndpoint
@@ -67,7 +68,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint, secret = services.webhook_endpoint_create(
+            endpoint, _secret = services.webhook_endpoint_create(
                 company=company,
                 url=form.cleaned_data["url"],
                 description=form.cleaned_data["description"],
@@ -77,13 +78,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
-            # Rendered, not redirected: the secret is in this one response and nowhere else.
-            return render(
-                request,
-                "webhooks/secret.html",
-                {"endpoint": endpoint, "secret": secret, "created": True},
-                status=201,
-            )
+            return _show_secret_next(request, endpoint, created=True)
     context = {
         "form": form,
         "endpoints": selectors.webhook_endpoints_visible(user=user),
@@ -130,7 +125,38 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
         endpoint = _endpoint(user, pk)
     except _NoAddOn:
         return _no_addon(request)
-    secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint)
-    return render(
-        request, "webhooks/secret.html", {"endpoint": endpoint, "secret": secret, "created": False}
-    )
+    services.webhook_endpoint_rotate_secret(endpoint=endpoint)
+    return _show_secret_next(request, endpoint, created=False)
+
+
+def _secret_key(endpoint: WebhookEndpoint) -> str:
+    return f"webhook-secret-{endpoint.pk}"
+
+
+def _show_secret_next(
+    request: HttpRequest, endpoint: WebhookEndpoint, *, created: bool
+) -> HttpResponse:
+    """Redirect to the page that shows the new secret, once (reloading it makes nothing)."""
+    show_once_keep(request, key=_secret_key(endpoint), value="created" if created else "rotated")
+    return redirect("webhooks:secret", pk=endpoint.pk)
+
+
+@login_required
+@never_cache
+@require_safe
+def endpoint_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signing secret, right after it was made; afterwards the endpoint's page."""
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        endpoint = _endpoint(user, pk)
+    except _NoAddOn:
+        return _no_addon(request)
+    shown = show_once_take(request, key=_secret_key(endpoint))
+    if shown is None:
+        messages.info(
+            request,
+            _("The signing secret is shown only once. Make a new one if it was not copied."),
+        )
+        return redirect("webhooks:detail", pk=endpoint.pk)
+    context = {"endpoint": endpoint, "secret": endpoint.secret, "created": shown == "created"}
+    return render(request, "webhooks/secret.html", context)

@@ -72,13 +72,16 @@ class TestProfilePage:
         client = client_for(user)
 
         created = client.post("/profile/tokens/", {"name": "Monitoring", "lifetime_days": "30"})
+        shown = client.get(created["Location"])
         again = client.get("/profile/")
 
-        token = created.context["new_token"]
-        assert created.status_code == 200
-        assert created["Cache-Control"] == "no-store"
-        assert token in created.text
+        assert created.status_code == 302
+        assert created["Location"] == "/profile/#api-tokens"
+        token = shown.context["new_token"]
+        assert shown["Cache-Control"] == "no-store"
+        assert token in shown.text
         assert token not in again.text
+        assert ApiToken.objects.count() == 1  # a reload of the page made nothing
         assert "Monitoring" in again.text
         assert token[:8] in again.text
         assert selectors.api_token_find(key=token, now=NOW).user == user

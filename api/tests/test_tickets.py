@@ -688,3 +688,19 @@ def test_any_unknown_path_under_api_is_a_json_404(alice, api_client_for):
 
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_the_browsable_api_is_ours_and_leads_back_to_the_portal(client_for, alice):
+    page = client_for(alice).get("/api/v1/tickets/", HTTP_ACCEPT="text/html").content.decode()
+
+    assert "<title>Ticket List – VIP Support API</title>" in page
+    assert "Back to the portal" in page
+    assert "Django REST framework" not in page
+
+
+def test_the_schema_is_json_a_browser_can_show(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="text/html,*/*;q=0.8")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["info"]["title"] == "VIP Support API"

@@ -43,10 +43,14 @@ def create(client, **data):
 def test_a_vip_customer_adds_an_endpoint_and_sees_its_secret_once(client_for, ann):
     client = client_for(ann)
 
-    response = create(client, description="Monitoring", events=["ticket.created", "booking.moved"])
+    created = create(client, description="Monitoring", events=["ticket.created", "booking.moved"])
 
-    assert response.status_code == 201
     hook = WebhookEndpoint.objects.get()
+    assert created.status_code == 302
+    assert created["Location"] == reverse("webhooks:secret", args=[hook.pk])
+    response = client.get(created["Location"])
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
     assert (hook.company, hook.created_by, hook.events) == (
         ann.company,
         ann,
@@ -55,8 +59,12 @@ def test_a_vip_customer_adds_an_endpoint_and_sees_its_secret_once(client_for, an
     assert hook.secret.startswith("whsec_")
     assert len(hook.secret) > 40
     assert hook.secret in response.content.decode()
-    # Nowhere else: not in the session, not on the endpoint's page, not on the list.
+    # Nowhere else: not in the session, not on a reload, not on the endpoint's page or the list.
     assert hook.secret not in str(dict(client.session.items()))
+    reloaded = client.get(created["Location"])
+    assert reloaded.status_code == 302
+    assert hook.secret not in client.get(reloaded["Location"]).content.decode()
+    assert WebhookEndpoint.objects.count() == 1
     assert (
         hook.secret not in client.get(reverse("webhooks:detail", args=[hook.pk])).content.decode()
     )
@@ -131,7 +139,9 @@ def test_a_customer_without_the_add_on_is_told_why(client_for):
 
 def test_agents_may_not_and_visitors_must_log_in(client, client_for):
     assert client.get(LIST).status_code == 302
-    assert client_for(AgentFactory()).get(LIST).status_code == 403
+    refused = client_for(AgentFactory()).get(LIST)
+    assert refused.status_code == 403
+    assert "You may not open this page." in refused.content.decode()
 
 
 def test_an_admin_adds_desk_wide_endpoints_and_sees_every_one(client_for, globex_hook):
@@ -139,7 +149,7 @@ def test_an_admin_adds_desk_wide_endpoints_and_sees_every_one(client_for, globex
 
     response = create(client, url="https://desk.example.com/all")
 
-    assert response.status_code == 201
+    assert response.status_code == 302
     desk_hook = WebhookEndpoint.objects.get(url="https://desk.example.com/all")
     assert desk_hook.company is None
     listed = client.get(LIST).content.decode()
@@ -176,11 +186,17 @@ def test_a_new_secret_is_shown_once_and_signs_what_waits(client_for, ann):
     old = hook.secret
     make_ticket(requester=ann)
 
-    response = client_for(ann).post(reverse("webhooks:rotate", args=[hook.pk]))
+    client = client_for(ann)
+    response = client.post(reverse("webhooks:rotate", args=[hook.pk]), follow=True)
 
     hook.refresh_from_db()
     assert hook.secret != old
     assert hook.secret in response.content.decode()
+    assert "The old secret no longer signs anything" in response.content.decode()
+    assert (
+        hook.secret
+        not in client.get(reverse("webhooks:secret", args=[hook.pk]), follow=True).content.decode()
+    )
     assert WebhookDelivery.objects.get().secret == hook.secret
 
 
@@ -196,4 +212,4 @@ def test_the_page_speaks_bulgarian(client_for, ann):
 
     response = client_for(ann).get(LIST)
 
-    assert "Уеб куки" in response.content.decode()
+    assert "Уебхукове" in response.content.decode()
