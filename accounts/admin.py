@@ -6,8 +6,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -19,6 +21,7 @@ from accounts.models import (
     AddOn,
     AddOnSubscription,
     AgentProfile,
+    AssignmentRole,
     Company,
     CompanyPhoneNumber,
     DedicatedAssignment,
@@ -26,6 +29,7 @@ from accounts.models import (
     PlanSubscription,
     User,
 )
+from accounts.selectors import assignment_change_message
 
 
 class HistoryAdmin:
@@ -73,12 +77,14 @@ class CompanyPhoneNumberInline(admin.TabularInline[CompanyPhoneNumber, Company])
     extra = 0
 
 
+CompanyAction = Callable[[admin.ModelAdmin[Company], HttpRequest, Company, dict[str, Any]], None]
+
+
 def action_with_form(
-    form_class: type[forms.Form],
-    title: str,
-    apply: Callable[[HttpRequest, Company, dict[str, Any]], None],
+    form_class: type[forms.Form], title: str, apply: CompanyAction
 ) -> Callable[[admin.ModelAdmin[Company], HttpRequest, QuerySet[Company]], HttpResponse | None]:
-    """An admin action that asks for a form on an intermediate page, then applies it per company."""
+    """An admin action that asks for a form on an intermediate page, then applies it per company
+    (`apply` writes through a service and leaves the admin's log entry)."""
 
     def action(
         modeladmin: admin.ModelAdmin[Company], request: HttpRequest, queryset: QuerySet[Company]
@@ -87,7 +93,7 @@ def action_with_form(
         if form.is_valid():
             for company in queryset:
                 try:
-                    apply(request, company, form.cleaned_data)
+                    apply(modeladmin, request, company, form.cleaned_data)
                 except ValidationError as error:
                     modeladmin.message_user(
                         request, f"{company}: {' '.join(error.messages)}", messages.ERROR
@@ -109,17 +115,63 @@ def action_with_form(
     return action
 
 
-def _assign(request: HttpRequest, company: Company, data: dict[str, Any]) -> None:
+@transaction.atomic
+def _assign(
+    modeladmin: admin.ModelAdmin[Company],
+    request: HttpRequest,
+    company: Company,
+    data: dict[str, Any],
+) -> None:
+    """Assign through the service and log each role that changed, in one transaction."""
+    # Locked first, so "before" is what the service replaces, even with another admin at work.
+    Company.objects.select_for_update().get(pk=company.pk)
+    before = _current_assignments(company)
     services.company_assign_agents(
         company=company,
         dedicated=data["dedicated"],
         backup=data["backup"],
         assigned_by=request.user,  # type: ignore[arg-type]
     )
+    after = _current_assignments(company)
+    for role in AssignmentRole:
+        old, new = before.get(role), after.get(role)
+        # Logged on the row the change made (or, when a role was emptied, the row it closed).
+        row = new or old
+        if old == new or row is None:
+            continue
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,  # type: ignore[arg-type]  # the admin admits signed-in staff only
+            queryset=[row],
+            action_flag=CHANGE,
+            change_message=assignment_change_message(
+                role=role, old=old.agent if old else None, new=new.agent if new else None
+            ),
+        )
 
 
-def _change_plan(request: HttpRequest, company: Company, data: dict[str, Any]) -> None:
-    services.company_change_plan(company=company, plan=data["plan"], on=data["on"])
+def _current_assignments(company: Company) -> dict[str, DedicatedAssignment]:
+    rows = DedicatedAssignment.objects.filter(company=company).current().select_related("agent")
+    return {row.role: row for row in rows}
+
+
+@transaction.atomic
+def _change_plan(
+    modeladmin: admin.ModelAdmin[Company],
+    request: HttpRequest,
+    company: Company,
+    data: dict[str, Any],
+) -> None:
+    """Change the plan through the service and log "Plan: old → new from <day>" on the company."""
+    Company.objects.select_for_update().get(pk=company.pk)
+    old = company.plan_subscriptions.filter(ended_on__isnull=True).select_related("plan").first()
+    new = services.company_change_plan(company=company, plan=data["plan"], on=data["on"])
+    if old is None or new.pk != old.pk:
+        message = _("Plan: %(old)s → %(new)s from %(day)s") % {
+            "old": old.plan if old else "—",
+            "new": new.plan,
+            "day": new.started_on.isoformat(),
+        }
+        modeladmin.log_change(request, company, message)
 
 
 @admin.register(Company)
@@ -266,7 +318,11 @@ class AddOnSubscriptionAdmin(admin.ModelAdmin[AddOnSubscription]):
         self, request: HttpRequest, obj: AddOnSubscription, form: Any, change: bool
     ) -> None:
         if change:
-            services.addon_end(subscription=obj, ends_on=form.cleaned_data["ends_on"])
+            services.addon_end(
+                subscription=obj,
+                ends_on=form.cleaned_data["ends_on"],
+                ended_by=request.user,  # type: ignore[arg-type]
+            )
             return
         created = services.addon_subscribe(
             company=obj.company, addon=obj.addon, starts_on=obj.starts_on

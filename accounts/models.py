@@ -515,6 +515,15 @@ class DedicatedAssignment(models.Model):
         blank=True,
         related_name="+",
     )
+    ended_by = models.ForeignKey(
+        User,
+        verbose_name=_("ended by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Who replaced or removed the agent; empty when the system did."),
+    )
 
     objects = DedicatedAssignmentQuerySet.as_manager()
 

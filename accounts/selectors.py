@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from accounts.models import (
@@ -235,3 +236,30 @@ def api_token_find(*, key: str, now: datetime.datetime) -> ApiToken | None:
         .filter(key_hash=token_hash(key), expires_at__gt=now, user__is_active=True)
         .first()
     )
+
+
+def assignment_change_message(
+    *, role: AssignmentRole | str, old: User | None, new: User | None
+) -> str:
+    """One role's change, in the active language: "Dedicated agent: Maria Ivanova → Ivan Petrov"."""
+    return _("%(role)s: %(old)s → %(new)s") % {
+        "role": AssignmentRole(role).label,
+        "old": old or "—",
+        "new": new or "—",
+    }
+
+
+def audit_people_choices() -> list[tuple[int, str]]:
+    """Everyone who can change things in the admin or assign agents, as (id, "Name <e-mail>")."""
+    people = User.objects.filter(
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Q(groups__name__in=[ADMINISTRATORS_GROUP, MANAGERS_GROUP])
+    ).distinct()
+    rows = people.order_by("first_name", "last_name", "email").values_list(
+        "pk", "first_name", "last_name", "email"
+    )
+    return [
+        (pk, f"{first} {last} <{email}>".strip() if first or last else email)
+        for pk, first, last, email in rows
+    ]

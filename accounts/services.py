@@ -134,10 +134,11 @@ def addon_end(
     *,
     subscription: AddOnSubscription,
     ends_on: datetime.date | None = None,
+    ended_by: User | None = None,
     now: datetime.datetime | None = None,
 ) -> None:
     """End an add-on on the desk's day `ends_on` (today by default); ending the dedicated agent
-    also closes the company's open assignments."""
+    also closes the company's open assignments, in `ended_by`'s name."""
     now = now or timezone.now()
     ends_on = ends_on or desk_date(now)
     subscription.ends_on = ends_on
@@ -145,7 +146,7 @@ def addon_end(
     subscription.save(update_fields=["ends_on"])
     if subscription.addon.code == AddOn.DEDICATED_AGENT and ends_on <= desk_date(now):
         DedicatedAssignment.objects.filter(company=subscription.company).current().update(
-            valid_to=now
+            valid_to=now, ended_by=ended_by
         )
 
 
@@ -191,8 +192,8 @@ def company_assign_agents(
         if row is not None and agent is not None and row.agent_id == agent.pk:
             continue
         if row is not None:
-            row.valid_to = now
-            row.save(update_fields=["valid_to"])
+            row.valid_to, row.ended_by = now, assigned_by
+            row.save(update_fields=["valid_to", "ended_by"])
         if agent is not None:
             assignment = DedicatedAssignment(
                 company=company, agent=agent, role=role, valid_from=now, assigned_by=assigned_by
