@@ -62,6 +62,10 @@ class Email(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=Q(state="pending"), name="outbox_email_due"
             ),
+            # The health page counts the e-mails given up lately; few rows, so a tiny index.
+            models.Index(
+                fields=["done_at"], condition=Q(state="failed"), name="outbox_email_failed"
+            ),
             # Drops look up pending e-mails of one topic; pages list a topic's history.
             models.Index(fields=["topic", "created_at"], name="outbox_email_topic"),
         ]
@@ -111,6 +115,10 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(
                 fields=["next_attempt_at"], condition=Q(state="pending"), name="outbox_webhook_due"
+            ),
+            # The health page counts the deliveries given up lately.
+            models.Index(
+                fields=["done_at"], condition=Q(state="failed"), name="outbox_webhook_failed"
             ),
             # An endpoint's page lists its latest deliveries; deleting it drops its pending ones.
             models.Index(fields=["topic", "created_at"], name="outbox_webhook_topic"),

@@ -206,3 +206,23 @@ class SlaTarget(models.Model):
         if self.clock == Clock.CALENDAR:
             return BusinessCalendar.twenty_four_seven()
         return calendar_clock(calendar_id=self.calendar_id)
+
+
+class ScanHeartbeat(models.Model):
+    """When the breach scan last finished: one row, rewritten by every scan, so the health page
+    can tell that Celery Beat and a worker are running it (a row, unlike the cache, is shared by
+    `make run`'s processes and survives a Redis restart)."""
+
+    SINGLETON = 1
+
+    finished_at = models.DateTimeField(_("finished at"))
+
+    class Meta:
+        verbose_name = _("breach scan heartbeat")
+        verbose_name_plural = _("breach scan heartbeats")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="sla_scan_heartbeat_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M:%S %Z}"

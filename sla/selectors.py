@@ -6,7 +6,7 @@ import datetime
 
 from accounts.models import Company
 from accounts.selectors import company_active_addon
-from sla.models import SlaPolicy, SlaPolicyTarget, SlaTarget, TargetState
+from sla.models import ScanHeartbeat, SlaPolicy, SlaPolicyTarget, SlaTarget, TargetState
 from tickets.models import Ticket
 
 
@@ -34,5 +34,14 @@ def ticket_pending_target(*, ticket: Ticket) -> SlaTarget | None:
             state__in=[TargetState.ACTIVE, TargetState.BREACHED], fulfilled_at__isnull=True
         )
         .order_by("due_at")
+        .first()
+    )
+
+
+def scan_last_finished_at() -> datetime.datetime | None:
+    """When the breach scan last finished (any process), or None if it never has."""
+    return (
+        ScanHeartbeat.objects.filter(pk=ScanHeartbeat.SINGLETON)
+        .values_list("finished_at", flat=True)
         .first()
     )

@@ -16,6 +16,7 @@ from desk.business_time import BusinessCalendar
 from desk.selectors import calendar_clock
 from sla.models import (
     Clock,
+    ScanHeartbeat,
     SlaPolicy,
     SlaPolicyTarget,
     SlaTarget,
@@ -336,7 +337,19 @@ def sla_scan(*, now: datetime.datetime | None = None, batch_size: int = 1000) ->
         escalated += escalations
     while count := _warn_batch(now=now, batch_size=batch_size):
         warned += count
+    # The wall clock, not `now`: the health page asks when a scan last ran, not what it scanned.
+    scan_heartbeat_record(at=timezone.now())
     return ScanResult(warned=warned, breached=breached, escalated=escalated)
+
+
+def scan_heartbeat_record(*, at: datetime.datetime) -> None:
+    """Store `at` as the moment the breach scan last finished: one UPDATE of the single row."""
+    heartbeats = ScanHeartbeat.objects.filter(pk=ScanHeartbeat.SINGLETON)
+    if not heartbeats.update(finished_at=at):
+        # The very first scan; a concurrent first one may create the row first, which is fine.
+        ScanHeartbeat.objects.get_or_create(
+            pk=ScanHeartbeat.SINGLETON, defaults={"finished_at": at}
+        )
 
 
 @dataclass(frozen=True)

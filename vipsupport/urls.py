@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("voice.urls")),
     path("", include("chat.urls")),
     path("", include("webhooks.urls")),
+    path("", include("audit.urls")),
 ]

@@ -17,7 +17,8 @@ from accounts.tests.factories import (
     UserFactory,
     vip_company,
 )
-from sla.models import SlaTarget, TargetKind, TargetState
+from sla.models import ScanHeartbeat, SlaTarget, TargetKind, TargetState
+from sla.selectors import scan_last_finished_at
 from sla.services import sla_scan
 from tickets import services as ticket_services
 from tickets.models import (
@@ -271,3 +272,17 @@ def test_celery_beat_runs_the_scan_every_30_seconds_and_drops_stale_runs():
     assert (task.interval.every, task.interval.period) == (30, "seconds")
     assert task.enabled
     assert 0 < task.expire_seconds <= 30
+
+
+@pytest.mark.django_db
+def test_every_scan_records_when_it_finished_in_one_row():
+    assert scan_last_finished_at() is None
+
+    with time_machine.travel(MONDAY_0900 + timedelta(hours=1), tick=False):
+        sla_scan(now=MONDAY_0900 + timedelta(days=3))  # nothing due; still a finished scan
+    assert scan_last_finished_at() == MONDAY_0900 + timedelta(hours=1)  # the wall clock
+
+    with time_machine.travel(MONDAY_0900 + timedelta(hours=2), tick=False):
+        sla_scan()
+    assert scan_last_finished_at() == MONDAY_0900 + timedelta(hours=2)
+    assert ScanHeartbeat.objects.count() == 1

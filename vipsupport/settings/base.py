@@ -45,10 +45,14 @@ INSTALLED_APPS = [
     "voice",
     "chat",
     "webhooks",
+    "audit",
     "vipsupport",  # the project's own app: the Celery Beat schedule (vipsupport/beat.py)
 ]
 
 MIDDLEWARE = [
+    # First: answers /health/ and /health/full/ before the HTTPS redirect, the host check, the
+    # session and sign-in, so a load balancer's plain probe by IP gets the truth (README "Health").
+    "vipsupport.health.HealthEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the app: production's collected, hashed and compressed files.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -144,6 +148,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "VIEW_NAME_FUNCTION": "api.schema.view_name",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -262,6 +267,13 @@ VOICE_RECORDING_HOSTS: list[str] = env.list(
     "VOICE_RECORDING_HOSTS", default=["api.twilio.com", "*.twiliocdn.com"]
 )
 VOICE_RECORDING_ALLOW_PRIVATE_HOSTS = env.bool("VOICE_RECORDING_ALLOW_PRIVATE_HOSTS", default=False)
+
+# /health/full/ (vipsupport/health.py): fails when the SLA breach scan (every 30 s on Beat) last
+# finished more than HEALTH_BEAT_MAX_AGE_SECONDS ago, or when more than HEALTH_OUTBOX_MAX_OVERDUE
+# e-mails or webhook deliveries are still pending HEALTH_OUTBOX_OVERDUE_SECONDS after falling due.
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=120)
+HEALTH_OUTBOX_OVERDUE_SECONDS = env.int("HEALTH_OUTBOX_OVERDUE_SECONDS", default=300)
+HEALTH_OUTBOX_MAX_OVERDUE = env.int("HEALTH_OUTBOX_MAX_OVERDUE", default=100)
 
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"

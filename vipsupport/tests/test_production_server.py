@@ -314,3 +314,31 @@ def test_the_app_serves_hashed_compressed_static_files(production_server):
 
     assert status == 200
     assert f'href="{url}"'.encode() in login_page
+
+
+@pytest.mark.django_db
+def test_a_load_balancer_probe_by_address_gets_the_health_page(production_server):
+    def checks(body: bytes) -> dict[str, str]:
+        return {name: check["status"] for name, check in json.loads(body)["checks"].items()}
+
+    # The probe's Host is the server's address, which DJANGO_ALLOWED_HOSTS does not list.
+    status, headers, body = production_server.request(
+        "GET", "/health/", headers={"Host": "10.0.0.7:8000"}
+    )
+
+    assert status == 200, production_server.log_tail()
+    assert headers["Content-Type"] == "application/json"
+    assert checks(body) == {"database": "ok", "cache": "ok"}
+
+    status, _, body = production_server.request("GET", "/health/full/")
+
+    # Beat runs no scan here, so its check may fail; the rest run against the real services.
+    statuses = checks(body)
+    assert statuses | {"beat": "-"} == {
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "beat": "-",
+        "outbox": "ok",
+    }, production_server.log_tail()
+    assert status == (200 if statuses["beat"] == "ok" else 503)
