@@ -33,6 +33,7 @@ from tickets.models import (
     Visibility,
 )
 from tickets.signals import ChangeKind, TicketChange, announce, announce_escalations
+from vipsupport.logs import logs_ticket
 from vipsupport.write_lock import sqlite_write_lock
 
 
@@ -162,6 +163,7 @@ def _change_status(
     return previous
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_reply(
     *,
@@ -221,6 +223,7 @@ def ticket_reply(
     return message
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_add_note(
     *,
@@ -243,6 +246,7 @@ def ticket_add_note(
     return message
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_record_automatic(
     *, ticket: Ticket, body: str, at: datetime.datetime, files: Sequence[UploadedFile] = ()
@@ -262,6 +266,7 @@ def ticket_record_automatic(
     return message
 
 
+@logs_ticket
 def ticket_record_chat(
     *, ticket: Ticket, transcript: str, actor: User | None, at: datetime.datetime
 ) -> TicketMessage:
@@ -280,6 +285,7 @@ def ticket_record_chat(
     return message
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_called_back(
     *,
@@ -317,6 +323,7 @@ def ticket_called_back(
     return ticket
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_set_status(
     *, ticket: Ticket, status: Status, actor: User | None, at: datetime.datetime | None = None
@@ -342,6 +349,7 @@ def ticket_set_status(
     return ticket
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_change_severity(
     *,
@@ -375,6 +383,7 @@ def ticket_change_severity(
     return ticket
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_assign(
     *,
@@ -426,6 +435,7 @@ def _assignment_record(
         )
 
 
+@logs_ticket
 @transaction.atomic
 def ticket_escalate(
     *,

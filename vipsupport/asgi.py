@@ -15,13 +15,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from vipsupport.request_id import RequestIdASGIMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
         # Sessions identify the user; a page of another site may not open a socket as them.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # Each connection logs under one request id (README "Logs").
+        "websocket": RequestIdASGIMiddleware(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

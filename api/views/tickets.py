@@ -39,6 +39,7 @@ from tickets.models import (
 )
 from tickets.selectors import ticket_thread, tickets_of_company, tickets_visible_to
 from tickets.services import is_staff_member
+from vipsupport.logs import log_ticket
 
 CLOSED_STATUSES = (Status.SOLVED, Status.CLOSED)
 
@@ -53,6 +54,7 @@ def _is_staff(request: Request) -> bool:
 
 def visible_ticket(request: Request, pk: int) -> Ticket:
     """The ticket if the caller may see it; another company's (or any unknown) id is a 404."""
+    log_ticket(pk)
     return get_object_or_404(tickets_visible_to(user=_user(request)), pk=pk)
 
 
@@ -184,6 +186,7 @@ class TicketListApi(APIView):
             ticket = self._customer_create(user, fields)
         else:
             ticket = self._staff_create(user, fields)
+        log_ticket(ticket.pk)
         return Response(ticket_detail_data(request, ticket), status=status.HTTP_201_CREATED)
 
     def _customer_create(self, user: User, fields: dict[str, Any]) -> Ticket:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from accounts.models import User
 from tickets.selectors import attachments_visible_to
 from vipsupport.downloads import stored_file_download
+from vipsupport.logs import log_ticket
 
 
 @require_safe
@@ -19,6 +20,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     user = request.user
     assert isinstance(user, User)  # login_required let only users through
     attachment = get_object_or_404(attachments_visible_to(user=user), pk=pk)
+    log_ticket(attachment.ticket_id)
     return stored_file_download(
         attachment.file,
         filename=attachment.original_name,

@@ -24,6 +24,7 @@ from tickets.selectors import ticket_thread, tickets_of_company
 from tickets.severity import SEVERITY_HELP
 from vipsupport.forms import form_add_service_errors
 from vipsupport.ids import parse_int
+from vipsupport.logs import log_ticket
 
 TABS = {"open": (Status.NEW, Status.OPEN, Status.WAITING), "solved": (Status.SOLVED, Status.CLOSED)}
 
@@ -41,6 +42,7 @@ def _company_id(request: HttpRequest) -> int:
 
 def _company_ticket(request: HttpRequest, pk: int) -> Ticket:
     """The ticket, if it belongs to the viewer's company; any other id is a 404."""
+    log_ticket(pk)  # the id asked for, so a refused probe is on the record too
     return get_object_or_404(
         Ticket.objects.select_related("company", "requester", "assignee"),
         pk=pk,
@@ -97,6 +99,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
+            log_ticket(ticket.pk)
             messages.success(request, _("Ticket #%(id)s is open.") % {"id": ticket.pk})
             return redirect("tickets:detail", pk=ticket.pk)
     assert customer.company is not None

@@ -39,6 +39,7 @@ from tickets.queue import Cursor, View, filters_from_query, queue_page
 from tickets.selectors import ticket_thread, ticket_timeline
 from vipsupport.forms import form_add_service_errors
 from vipsupport.htmx import HtmxHttpRequest
+from vipsupport.logs import log_ticket
 from vipsupport.zones import current_zone
 
 
@@ -103,6 +104,7 @@ def ticket_file(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:
+            log_ticket(ticket.pk)
             messages.success(request, _("Ticket #%(id)s is open.") % {"id": ticket.pk})
             return redirect("tickets:work", pk=ticket.pk)
     return render(
@@ -114,6 +116,7 @@ def ticket_file(request: HttpRequest) -> HttpResponse:
 
 
 def _ticket(pk: int) -> Ticket:
+    log_ticket(pk)
     return get_object_or_404(
         Ticket.objects.select_related("company", "requester", "assignee__agent_profile"), pk=pk
     )

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     # First: answers /health/ and /health/full/ before the HTTPS redirect, the host check, the
     # session and sign-in, so a load balancer's plain probe by IP gets the truth (README "Health").
     "vipsupport.health.HealthEndpointMiddleware",
+    # Next, so every later line of the request logs its id (README "Logs").
+    "vipsupport.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the app: production's collected, hashed and compressed files.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -283,9 +285,39 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-}
+
+# `make run` and the tests: readable lines with the ids in brackets (production writes JSON).
+TEXT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(ticket_id)s] %(message)s"
+
+
+def logging_config(
+    *, formatter: dict[str, str], levels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Every line to stderr through one handler that adds the request and ticket ids.
+
+    Each logger in `levels` gets that level and no handler of its own, so its lines go through
+    the root's once. Django gives `django` a console handler (with DEBUG on) that also
+    propagated to the root's: under `make run` each of its lines, Daphne's access lines among
+    them, came out twice.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "vipsupport.logs.ContextFilter"}},
+        "formatters": {"default": formatter},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "filters": ["context"],
+                "formatter": "default",
+            }
+        },
+        "root": {"handlers": ["console"], "level": "INFO"},
+        "loggers": {
+            name: {"handlers": [], "level": level, "propagate": True}
+            for name, level in {"django": "INFO", **(levels or {})}.items()
+        },
+    }
+
+
+LOGGING = logging_config(formatter={"format": TEXT_LOG_FORMAT})

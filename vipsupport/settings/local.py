@@ -1,7 +1,7 @@
 """Development settings: no environment needed (SQLite, filesystem broker, console e-mail)."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, TEXT_LOG_FORMAT, env, logging_config
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret-6c1f0e7a2b9d4e8f")
@@ -35,3 +35,8 @@ VOICE_RECORDING_HOSTS = ["127.0.0.1", "localhost", "api.twilio.com", "*.twiliocd
 VOICE_RECORDING_ALLOW_PRIVATE_HOSTS = True
 # Webhook receivers on this machine (127.0.0.1) and plain http are fine while developing.
 WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=True)
+
+# Daphne's `runserver` writes an access line for each request: ours (with the ids) would double it.
+LOGGING = logging_config(
+    formatter={"format": TEXT_LOG_FORMAT}, levels={"vipsupport.requests": "WARNING"}
+)

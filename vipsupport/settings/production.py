@@ -1,7 +1,7 @@
 """Production settings: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import env, redis_channel_layers
+from .base import env, logging_config, redis_channel_layers
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -50,3 +50,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# One JSON object per line on stderr (README "Logs"). uvicorn's own lines go the same way; its
+# access lines are silenced because `vipsupport.requests` writes one per request, with the ids.
+LOGGING = logging_config(
+    formatter={"()": "vipsupport.log_format.JsonFormatter"},
+    levels={"uvicorn": "INFO", "uvicorn.access": "WARNING"},
+)

@@ -2,7 +2,8 @@
 
 One server for the module (`vipsupport.asgi`, production settings, the test database, a small
 connection pool, its own STATIC_ROOT after collectstatic): many concurrent requests never take
-more PostgreSQL connections than the pool allows, and the app serves its hashed, compressed CSS.
+more PostgreSQL connections than the pool allows, the app serves its hashed, compressed CSS, and
+it logs JSON lines with the request and ticket ids.
 """
 
 import gzip
@@ -32,6 +33,7 @@ from django.db import connection
 
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory, vip_company
+from tickets.tests.factories import make_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 UVICORN = Path(sys.executable).parent / "uvicorn"
@@ -342,3 +344,33 @@ def test_a_load_balancer_probe_by_address_gets_the_health_page(production_server
         "outbox": "ok",
     }, production_server.log_tail()
     assert status == (200 if statuses["beat"] == "ok" else 503)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_logs_json_lines_with_the_request_and_ticket_ids(production_server):
+    customer = CustomerFactory(company=vip_company())
+    ticket = make_ticket(requester=customer)
+    hasher = PBKDF2PasswordHasher()
+    User.objects.filter(pk=customer.pk).update(password=hasher.encode(PASSWORD, hasher.salt()))
+    session = _log_in(production_server, customer.email)
+    request_id = f"lb-{uuid.uuid4().hex}"
+
+    status, headers, _ = production_server.request(
+        "GET", f"/tickets/{ticket.pk}/", headers={"Cookie": session, "X-Request-ID": request_id}
+    )
+
+    assert status == 200, production_server.log_tail()
+    assert headers["X-Request-ID"] == request_id
+    # stderr is line-buffered: the request's lines are in the file once its answer is here.
+    lines = production_server.log.read_text().splitlines()
+    ours = [json.loads(line) for line in lines if request_id in line]
+    assert [(entry["logger"], entry["ticket_id"]) for entry in ours] == [
+        ("vipsupport.requests", str(ticket.pk))
+    ], production_server.log_tail()
+    (entry,) = ours
+    assert entry["message"].startswith(f"GET /tickets/{ticket.pk}/ 200 ")
+    assert entry["level"] == "INFO"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
+    # Once the application is loaded, uvicorn's own lines are JSON too.
+    started = next(i for i, line in enumerate(lines) if "Started server process" in line)
+    assert all(json.loads(line) for line in lines[started:] if line.strip()), lines[started:]
