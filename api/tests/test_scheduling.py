@@ -209,6 +209,7 @@ class TestBook:
         body = response.json()
         booking = Booking.objects.get()
         assert body["id"] == booking.pk
+        assert response["Location"] == f"/api/v1/bookings/{booking.pk}/"
         assert body["starts_at"] == "2026-12-01T09:00:00Z"
         assert body["ends_at"] == "2026-12-01T09:30:00Z"
         assert body["status"] == BookingStatus.CONFIRMED

@@ -296,6 +296,7 @@ class TestCreate:
 
         assert response.status_code == 201
         body = response.json()
+        assert response["Location"] == f"/api/v1/tickets/{body['id']}/"
         ticket = Ticket.objects.get(pk=body["id"])
         assert ticket.requester == alice
         assert ticket.channel == Channel.WEB

@@ -501,6 +501,7 @@ class BookingListApi(APIView):
         return Response(
             booking_detail_data(request, _visible_booking(request, booking.pk)),
             status=status.HTTP_201_CREATED,
+            headers={"Location": reverse("api:booking", args=[booking.pk])},
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -187,7 +188,11 @@ class TicketListApi(APIView):
         else:
             ticket = self._staff_create(user, fields)
         log_ticket(ticket.pk)
-        return Response(ticket_detail_data(request, ticket), status=status.HTTP_201_CREATED)
+        return Response(
+            ticket_detail_data(request, ticket),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": reverse("api:ticket", args=[ticket.pk])},
+        )
 
     def _customer_create(self, user: User, fields: dict[str, Any]) -> Ticket:
         staff_only = sorted({"requester", "channel", "received_at"} & fields.keys())
