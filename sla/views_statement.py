@@ -15,6 +15,7 @@ from accounts.models import Company, Role, User
 from accounts.permissions import role_required
 from sla.reports import FIRST_YEAR, LAST_YEAR
 from sla.statement import statement_build, statement_companies
+from vipsupport.db_router import reads_replica
 from vipsupport.ids import parse_id
 from vipsupport.zones import current_zone
 
@@ -67,6 +68,7 @@ def _company_id(value: str) -> int:
 
 
 @role_required(Role.CUSTOMER, Role.MANAGER, Role.ADMIN)
+@reads_replica
 def statement(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     zone = current_zone()

@@ -30,6 +30,7 @@ from sla.models import TargetKind
 from sla.reports import FIRST_YEAR, LAST_YEAR, Figures, PeriodChoice, Report, report_build
 from sla.statement import Statement, statement_build
 from sla.views_statement import MONTH
+from vipsupport.db_router import read_replica
 from vipsupport.ids import MAX_ID
 
 UTC = datetime.UTC
@@ -231,7 +232,9 @@ class SlaReportApi(APIView):
                     for name, messages in form.errors.items()
                 }
             )
-        return Response(SlaReportSerializer(report_data(report_build(filters=form.filters()))).data)
+        with read_replica(request):
+            report = report_build(filters=form.filters())
+        return Response(SlaReportSerializer(report_data(report)).data)
 
 
 # ---------------------------------------------------------------------------- the statement
@@ -366,6 +369,10 @@ class SlaStatementApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=SlaStatementSerializer)
     def get(self, request: Request) -> Response:
+        with read_replica(request):
+            return self._get(request)
+
+    def _get(self, request: Request) -> Response:
         query = self.FilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         fields = query.validated_data

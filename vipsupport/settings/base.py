@@ -1,5 +1,6 @@
 """Settings shared by every environment; the environment-specific modules extend these."""
 
+import copy
 import datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the app: production's collected, hashed and compressed files.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session's, so its writes count too: the writer then reads the primary.
+    "vipsupport.db_router.AfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -181,6 +184,19 @@ ASGI_APPLICATION = "vipsupport.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A user who wrote reads the primary, not the read replica, for this long (README "Read replica").
+DATABASE_REPLICA_AFTER_WRITE_SECONDS = env.int("DATABASE_REPLICA_AFTER_WRITE_SECONDS", default=10)
+
+
+def replica_database(url: str, primary: dict[str, Any]) -> dict[str, Any]:
+    """The read replica's alias: its own address, the primary's options (and pool settings,
+    for a pool of its own) unless its URL sets them."""
+    replica = env.db_url_config(url)
+    replica["OPTIONS"] = {**copy.deepcopy(primary.get("OPTIONS", {})), **replica.get("OPTIONS", {})}
+    replica["CONN_MAX_AGE"] = primary.get("CONN_MAX_AGE", 0)
+    return replica
+
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -1,7 +1,7 @@
 """Production settings: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import env, logging_config, redis_channel_layers
+from .base import env, logging_config, redis_channel_layers, replica_database
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -24,6 +24,10 @@ DATABASES["default"]["OPTIONS"] = {
     },
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool instead
+if env("DATABASE_REPLICA_URL", default=""):
+    # Reports read a streaming replica (README "Read replica"), with a pool of its own.
+    DATABASES["replica"] = replica_database(env("DATABASE_REPLICA_URL"), DATABASES["default"])
+    DATABASE_ROUTERS = ["vipsupport.db_router.ReplicaRouter"]
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {

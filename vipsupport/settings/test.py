@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import env, redis_channel_layers
+from .base import env, redis_channel_layers, replica_database
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -13,6 +13,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/vipsupport")
 }
 DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off -c work_mem=32MB"}  # as in production
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = replica_database(env("DATABASE_REPLICA_URL"), DATABASES["default"])
+    # Under the test runner the alias reads the test database: the suite needs no replica.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["vipsupport.db_router.ReplicaRouter"]
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
