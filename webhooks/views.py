@@ -3,6 +3,9 @@ every one). A secret is shown once, on the page the POST that made it redirects 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -56,6 +59,23 @@ def _no_addon(request: HttpRequest) -> HttpResponse:
     return render(request, "webhooks/no_addon.html", status=403)
 
 
+EndpointView = Callable[[HttpRequest, WebhookEndpoint], HttpResponse]
+
+
+def _with_endpoint(view: EndpointView) -> Callable[[HttpRequest, int], HttpResponse]:
+    """Give `view` the endpoint its URL names, if the viewer manages it (404 otherwise)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            endpoint = _endpoint(request.user, pk)  # type: ignore[arg-type]
+        except _NoAddOn:
+            return _no_addon(request)
+        return view(request, endpoint)
+
+    return wrapped
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -90,12 +110,8 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    try:
-        endpoint = _endpoint(user, pk)
-    except _NoAddOn:
-        return _no_addon(request)
+@_with_endpoint
+def endpoint_detail(request: HttpRequest, endpoint: WebhookEndpoint) -> HttpResponse:
     context = {
         "endpoint": endpoint,
         "deliveries": selectors.webhook_endpoint_deliveries(endpoint=endpoint),
@@ -105,12 +121,8 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    try:
-        endpoint = _endpoint(user, pk)
-    except _NoAddOn:
-        return _no_addon(request)
+@_with_endpoint
+def endpoint_delete(request: HttpRequest, endpoint: WebhookEndpoint) -> HttpResponse:
     services.webhook_endpoint_delete(endpoint=endpoint)
     messages.success(request, _("The endpoint is deleted; it receives no more events."))
     return redirect("webhooks:list")
@@ -119,12 +131,8 @@ def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @never_cache
 @require_POST
-def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    try:
-        endpoint = _endpoint(user, pk)
-    except _NoAddOn:
-        return _no_addon(request)
+@_with_endpoint
+def endpoint_rotate(request: HttpRequest, endpoint: WebhookEndpoint) -> HttpResponse:
     services.webhook_endpoint_rotate_secret(endpoint=endpoint)
     return _show_secret_next(request, endpoint, created=False)
 
@@ -144,13 +152,9 @@ def _show_secret_next(
 @login_required
 @never_cache
 @require_safe
-def endpoint_secret(request: HttpRequest, pk: int) -> HttpResponse:
+@_with_endpoint
+def endpoint_secret(request: HttpRequest, endpoint: WebhookEndpoint) -> HttpResponse:
     """The signing secret, right after it was made; afterwards the endpoint's page."""
-    user: User = request.user  # type: ignore[assignment]
-    try:
-        endpoint = _endpoint(user, pk)
-    except _NoAddOn:
-        return _no_addon(request)
     shown = show_once_take(request, key=_secret_key(endpoint))
     if shown is None:
         messages.info(
