@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, overload
 
 from django.db import models
 from rest_framework import serializers
@@ -25,3 +25,12 @@ class ApiModelSerializer(serializers.ModelSerializer[Any]):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UtcDateTimeField,
     }
+
+
+@overload
+def seconds(value: datetime.timedelta) -> int: ...
+@overload
+def seconds(value: datetime.timedelta | None) -> int | None: ...
+def seconds(value: datetime.timedelta | None) -> int | None:
+    """A duration as whole seconds, the API's unit for every duration."""
+    return None if value is None else round(value.total_seconds())

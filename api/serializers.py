@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from api.fields import ApiModelSerializer, UtcDateTimeField
+from api.fields import ApiModelSerializer, UtcDateTimeField, seconds
 from sla.models import SlaTarget
 from tickets.models import Attachment, Ticket, TicketMessage
 
@@ -126,7 +126,7 @@ class SlaTargetSerializer(ApiModelSerializer):
         ]
 
     def get_target_seconds(self, target: SlaTarget) -> int:
-        return int(target.target.total_seconds())
+        return seconds(target.target)
 
 
 class TicketDetailSerializer(TicketSerializer):

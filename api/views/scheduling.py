@@ -38,7 +38,7 @@ from rest_framework.views import APIView
 from accounts.models import Company, User
 from accounts.selectors import company_active_addon
 from api.errors import Conflict, from_django
-from api.fields import UtcDateTimeField
+from api.fields import UtcDateTimeField, seconds
 from api.permissions import IsCustomer, IsCustomerOrStaff
 from api.serializers import CompanySerializer, PersonSerializer
 from scheduling import offers, selectors
@@ -138,10 +138,6 @@ def _midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0), zone).astimezone(UTC)
 
 
-def _seconds(value: datetime.timedelta) -> int:
-    return round(value.total_seconds())
-
-
 class CallTypeSerializer(serializers.Serializer[Any]):
     code = serializers.SlugField()
     name = serializers.CharField(source="__str__")
@@ -159,13 +155,13 @@ class CallTypeSerializer(serializers.Serializer[Any]):
         return str(CALL_TYPE_DESCRIPTIONS.get(call_type.code, ""))
 
     def get_duration_seconds(self, call_type: CallType) -> int:
-        return _seconds(call_type.duration)
+        return seconds(call_type.duration)
 
     def get_minimum_notice_seconds(self, call_type: CallType) -> int:
-        return _seconds(call_type.minimum_notice)
+        return seconds(call_type.minimum_notice)
 
     def get_horizon_seconds(self, call_type: CallType) -> int:
-        return _seconds(call_type.horizon)
+        return seconds(call_type.horizon)
 
     def get_video_meeting(self, call_type: CallType) -> bool:
         return bool(call_type.video_url)

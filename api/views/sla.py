@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Company, Role, User
-from api.fields import UtcDateTimeField
+from api.fields import UtcDateTimeField, seconds
 from api.permissions import IsCustomer, IsManaging
 from api.serializers import CompanySerializer
 from sla.forms import ReportForm
@@ -33,8 +33,6 @@ from sla.views_statement import MONTH
 from vipsupport.db_router import read_replica
 from vipsupport.ids import MAX_ID
 
-UTC = datetime.UTC
-
 
 def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
@@ -44,16 +42,6 @@ def _zone(user: User) -> ZoneInfo:
     return ZoneInfo(user.time_zone)
 
 
-def _seconds(value: datetime.timedelta | None) -> int | None:
-    return None if value is None else round(value.total_seconds())
-
-
-def _instant(moment: datetime.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _figures(figures: Figures) -> dict[str, Any]:
     return {
         "due": figures.due,
@@ -61,8 +49,8 @@ def _figures(figures: Figures) -> dict[str, Any]:
         "breached": figures.breached,
         "running": figures.running,
         "compliance": figures.compliance,
-        "median_seconds": _seconds(figures.median),
-        "p90_seconds": _seconds(figures.p90),
+        "median_seconds": seconds(figures.median),
+        "p90_seconds": seconds(figures.p90),
     }
 
 
@@ -135,8 +123,8 @@ def _period(report_period: Any) -> dict[str, Any]:
         "first_day": report_period.first,
         "last_day": report_period.last,
         "zone": report_period.zone.key,
-        "start": _instant(report_period.start),
-        "end": _instant(report_period.end),
+        "start": report_period.start,
+        "end": report_period.end,
     }
 
 
@@ -158,7 +146,7 @@ def report_data(report: Report) -> dict[str, Any]:
                 "breached": row.figures.breached,
                 "running": row.figures.running,
                 "compliance": row.figures.compliance,
-                "median_first_response_seconds": _seconds(row.median_first_response),
+                "median_first_response_seconds": seconds(row.median_first_response),
             }
             for row in report.agents
         ],
@@ -310,12 +298,12 @@ def statement_data(statement: Statement) -> dict[str, Any]:
                 "severity": line.severity,
                 "severity_label": line.label,
                 "promised_first_response": {
-                    "target_seconds": _seconds(line.first_response_target),
+                    "target_seconds": seconds(line.first_response_target),
                     "clock": line.first_response_clock,
                     "text": line.promised_first_response,
                 },
                 "promised_follow_up": {
-                    "target_seconds": _seconds(line.follow_up_target),
+                    "target_seconds": seconds(line.follow_up_target),
                     "clock": line.follow_up_clock,
                     "text": line.promised_follow_up,
                 },
@@ -330,11 +318,11 @@ def statement_data(statement: Statement) -> dict[str, Any]:
                 "subject": breach.target.ticket.subject,
                 "kind": breach.target.kind,
                 "severity": breach.target.severity,
-                "due_at": _instant(breach.target.due_at),
-                "fulfilled_at": _instant(breach.target.fulfilled_at),
-                "target_seconds": _seconds(breach.target.target),
+                "due_at": breach.target.due_at,
+                "fulfilled_at": breach.target.fulfilled_at,
+                "target_seconds": seconds(breach.target.target),
                 "clock": breach.target.clock,
-                "overdue_seconds": _seconds(breach.overdue),
+                "overdue_seconds": seconds(breach.overdue),
             }
             for breach in statement.breaches
         ],
