@@ -29,7 +29,7 @@ from api.permissions import IsCustomerOrStaff, IsStaff
 from api.serializers import MessageSerializer, TicketDetailSerializer, TicketSerializer
 from sla.selectors import ticket_targets
 from tickets import services
-from tickets.forms import STAFF_CHANNELS, received_at_check
+from tickets.forms import STAFF_CHANNELS, customers_active, received_at_check
 from tickets.models import (
     OPEN_STATUSES,
     Channel,
@@ -225,9 +225,7 @@ class TicketListApi(APIView):
                 errors[name] = [_("This field is required when staff file a ticket.")]
         requester = None
         if "requester" in fields:
-            requester = User.objects.filter(
-                pk=fields["requester"], company__isnull=False, is_active=True
-            ).first()
+            requester = customers_active().filter(pk=fields["requester"]).first()
             if requester is None:
                 errors["requester"] = [_("No active customer has this id.")]
         received_at = fields.get("received_at") or timezone.now()
