@@ -263,3 +263,11 @@ def audit_people_choices() -> list[tuple[int, str]]:
         (pk, f"{first} {last} <{email}>".strip() if first or last else email)
         for pk, first, last, email in rows
     ]
+
+
+def user_colleagues(*, user: User) -> QuerySet[User]:
+    """The other active members of the user's company (whom a new ticket may copy); staff have
+    none."""
+    if user.company_id is None:
+        return User.objects.none()
+    return User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk)

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.selectors import agents_active
+from accounts.selectors import agents_active, user_colleagues
 from api.fields import UtcDateTimeField
 from api.permissions import IsCustomerOrStaff, IsStaff
 from api.serializers import MessageSerializer, TicketDetailSerializer, TicketSerializer
@@ -200,10 +200,7 @@ class TicketListApi(APIView):
             raise serializers.ValidationError(
                 {name: [_("Only staff file tickets for someone else.")] for name in staff_only}
             )
-        assert user.company_id is not None
-        colleagues = User.objects.filter(company_id=user.company_id, is_active=True).exclude(
-            pk=user.pk
-        )
+        colleagues = user_colleagues(user=user)
         cc_ids = set(fields.get("cc", []))
         cc = list(colleagues.filter(pk__in=cc_ids))
         if len(cc) != len(cc_ids):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.permissions import customer_only
+from accounts.selectors import user_colleagues
 from tickets import services
 from tickets.forms import ReasonForm, ReplyForm, TicketForm
 from tickets.models import (
@@ -76,10 +77,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 def _new_ticket_form(request: HttpRequest, data: object = None, files: object = None) -> TicketForm:
     customer = _customer(request)
-    colleagues = User.objects.filter(company_id=_company_id(request), is_active=True).exclude(
-        pk=customer.pk
-    )
-    return TicketForm(data, files, colleagues=colleagues)
+    return TicketForm(data, files, colleagues=user_colleagues(user=customer))
 
 
 @customer_only
