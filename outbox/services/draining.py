@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from django.db import models
 
 from outbox.models import EmailState
+from vipsupport.write_lock import sqlite_write_lock
 
 BATCH_LIMIT = 500  # per run; the next run carries on
 
 
 class _Row(Protocol):
     state: str
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def row_claim_due(model: type[M], *, now: datetime.datetime) -> M | None:
+    """Lock the oldest pending row of `model` that is due, skipping rows another sender holds;
+    None if none. Call inside the transaction that sends it."""
+    sqlite_write_lock()  # SQLite has no SKIP LOCKED: two senders must not claim one row
+    return (
+        model._default_manager.select_for_update(skip_locked=True)
+        .filter(state=EmailState.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .first()
+    )
 
 
 def rows_send_pending(

@@ -29,8 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import MAX_ATTEMPTS, Email, EmailState
-from outbox.services.draining import rows_send_pending
-from vipsupport.write_lock import sqlite_write_lock
+from outbox.services.draining import row_claim_due, rows_send_pending
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +87,7 @@ def emails_send_pending(*, now: datetime.datetime | None = None) -> int:
 def email_send_one(*, now: datetime.datetime | None = None) -> Email | None:
     """Claim the oldest due e-mail and send it, drop it, or schedule its retry; None if none."""
     now = now or timezone.now()
-    sqlite_write_lock()  # SQLite has no SKIP LOCKED: two senders must not claim one e-mail
-    email = (
-        Email.objects.select_for_update(skip_locked=True)
-        .filter(state=EmailState.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .first()
-    )
+    email = row_claim_due(Email, now=now)
     if email is None:
         return None
     if email.expires_at is not None and email.expires_at <= now:

@@ -27,9 +27,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outbox.models import WEBHOOK_MAX_ATTEMPTS, EmailState, WebhookDelivery
-from outbox.services.draining import rows_send_pending
+from outbox.services.draining import row_claim_due, rows_send_pending
 from vipsupport import fetch
-from vipsupport.write_lock import sqlite_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -106,13 +105,7 @@ def webhooks_send_pending(*, now: datetime.datetime | None = None) -> int:
 def webhook_send_one(*, now: datetime.datetime | None = None) -> WebhookDelivery | None:
     """Claim the oldest due delivery and POST it, or schedule its retry; None if none is due."""
     now = now or timezone.now()
-    sqlite_write_lock()  # SQLite has no SKIP LOCKED: two senders must not claim one delivery
-    delivery = (
-        WebhookDelivery.objects.select_for_update(skip_locked=True)
-        .filter(state=EmailState.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")
-        .first()
-    )
+    delivery = row_claim_due(WebhookDelivery, now=now)
     if delivery is None:
         return None
     timestamp = int(now.timestamp())
