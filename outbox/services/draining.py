@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from django.db import models
+from django.db import connection, models, transaction
 
 from outbox.models import EmailState
 from vipsupport.write_lock import sqlite_write_lock
@@ -45,3 +45,10 @@ def rows_send_pending(
             break
         sent += row.state == EmailState.SENT
     return sent
+
+
+def sender_run_after_commit(enqueue: Callable[[], object]) -> None:
+    """Have `enqueue` (a sender task's `.delay`) run once when the transaction commits: one run
+    per transaction is enough, it sends everything that is due."""
+    if not any(entry[1] == enqueue for entry in connection.run_on_commit):
+        transaction.on_commit(enqueue, robust=True)

@@ -25,11 +25,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from outbox.models import MAX_ATTEMPTS, Email, EmailState
-from outbox.services.draining import row_claim_due, rows_send_pending
+from outbox.services.draining import row_claim_due, rows_send_pending, sender_run_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +137,7 @@ def email_message(email: Email) -> EmailMultiAlternatives:
 def _send_after_commit() -> None:
     from outbox.tasks import send_pending_emails
 
-    # One sender run per transaction is enough: it sends everything that is due.
-    enqueue = send_pending_emails.delay
-    if not any(entry[1] == enqueue for entry in connection.run_on_commit):
-        transaction.on_commit(enqueue, robust=True)
+    sender_run_after_commit(send_pending_emails.delay)
 
 
 def _text(content: Any) -> str:

@@ -23,11 +23,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from outbox.models import WEBHOOK_MAX_ATTEMPTS, EmailState, WebhookDelivery
-from outbox.services.draining import row_claim_due, rows_send_pending
+from outbox.services.draining import row_claim_due, rows_send_pending, sender_run_after_commit
 from vipsupport import fetch
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,4 @@ def webhook_headers(delivery: WebhookDelivery, *, timestamp: int) -> dict[str, s
 def _send_after_commit() -> None:
     from outbox.tasks import send_pending_webhooks
 
-    # One sender run per transaction is enough: it sends everything that is due.
-    enqueue = send_pending_webhooks.delay
-    if not any(entry[1] == enqueue for entry in connection.run_on_commit):
-        transaction.on_commit(enqueue, robust=True)
+    sender_run_after_commit(send_pending_webhooks.delay)
