@@ -21,6 +21,7 @@ import base64
 import datetime
 import logging
 from collections.abc import Iterable
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -114,13 +115,19 @@ def email_send_one(*, now: datetime.datetime | None = None) -> Email | None:
 
 
 def email_message(email: Email) -> EmailMultiAlternatives:
-    """The stored e-mail as Django sends it."""
+    """The stored e-mail as Django sends it, with a Message-ID of its own row when it has none."""
+    headers = dict(email.headers)
+    if not any(name.lower() == "message-id" for name in headers):
+        # The same on every attempt: should a send reach the server but its row's commit be lost
+        # (the worker killed in between), the repeat carries the same id for the receiver.
+        domain = parseaddr(email.from_email)[1].rpartition("@")[2] or "localhost"
+        headers["Message-ID"] = f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S}@{domain}>"
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body,
         from_email=email.from_email,
         to=[email.to],
-        headers=email.headers,
+        headers=headers,
     )
     for part in email.alternatives:
         message.attach_alternative(part["content"], part["mimetype"])

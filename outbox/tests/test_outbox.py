@@ -93,6 +93,37 @@ def test_each_recipient_gets_a_row_and_is_retried_alone(settings):
     assert "refused" in bob.last_error
 
 
+class FlakyBackend(EmailBackend):
+    """An SMTP server that refuses its first message, then takes them."""
+
+    calls = 0
+
+    def send_messages(self, email_messages):
+        type(self).calls += 1
+        if type(self).calls == 1:
+            raise ConnectionRefusedError("451 try again later")
+        return super().send_messages(email_messages)
+
+
+def test_an_e_mail_without_a_message_id_carries_its_row_s_own_on_every_attempt(settings):
+    settings.EMAIL_BACKEND = "outbox.tests.test_outbox.FlakyBackend"
+    FlakyBackend.calls = 0
+    message = invitation("ann@acme.example")
+    del message.extra_headers["Message-ID"]
+    [email] = queue(message)
+
+    services.emails_send_pending(now=NOW)  # refused
+    services.emails_send_pending(now=NOW + 2 * MINUTE)
+
+    [sent] = mail.outbox
+    assert sent.extra_headers["Message-ID"] == f"<outbox.{email.pk}.20261130080000@example.com>"
+    assert sent.message()["Message-ID"] == sent.extra_headers["Message-ID"]
+    assert services.email_message(email).extra_headers["Message-ID"] == (
+        sent.extra_headers["Message-ID"]
+    )
+    assert Email.objects.get().headers == {"Auto-Submitted": "auto-generated"}
+
+
 def test_after_its_last_attempt_an_e_mail_is_given_up(settings):
     settings.EMAIL_BACKEND = "outbox.tests.test_outbox.RefusingBackend"
     queue(invitation("bob@acme.example"), max_attempts=3)

@@ -194,6 +194,7 @@ def replica_database(url: str, primary: dict[str, Any]) -> dict[str, Any]:
     replica = env.db_url_config(url)
     replica["OPTIONS"] = {**copy.deepcopy(primary.get("OPTIONS", {})), **replica.get("OPTIONS", {})}
     replica["CONN_MAX_AGE"] = primary.get("CONN_MAX_AGE", 0)
+    replica["CONN_HEALTH_CHECKS"] = primary.get("CONN_HEALTH_CHECKS", False)
     return replica
 
 
@@ -297,8 +298,34 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
+# What makes a dead worker, a broker restart or two Beats harmless (README "Faults", proved by
+# `make faults`). Every task is idempotent (scans claim rows with a conditional update or SKIP
+# LOCKED; senders claim one outbox row at a time), so running one twice costs nothing and losing
+# one is what must not happen:
+# - a task's message is acknowledged after it ran, not when it was received, so a worker that dies
+#   mid-task leaves it in the broker for another worker;
 CELERY_TASK_ACKS_LATE = True
+# - also when the pool child running it is killed (SIGKILL, the kernel's OOM killer): the parent
+#   hands the message back instead of acknowledging it as failed;
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# - each process holds only the task it runs, so a crash strands one message, not a prefetched row;
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# - a task whose connection to the broker drops is redelivered to another worker; stop it rather
+#   than let both run on (Celery 6's default, set here so the behaviour does not depend on it);
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# - a hung task (a stuck SMTP or webhook peer past its own timeouts) is stopped: softly first (the
+#   transaction of the batch it is in rolls back), then killed. Well under the visibility timeout;
+CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_TASK_TIME_LIMIT = 600
+# - the broker keeps retrying through a Redis outage for as long as it lasts (default: 100 tries).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Redis hands an unacknowledged message (its worker died without a word) to another worker after
+# this many seconds. It must exceed the longest task (the hard limit, 600 s) plus the longest
+# countdown a task is sent with (a chat's 2-minute backup alert), or a healthy task would run
+# twice; a lost message costs nothing meanwhile, because Beat's runs find the same due rows.
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 900}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 

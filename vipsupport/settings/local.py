@@ -1,7 +1,13 @@
 """Development settings: no environment needed (SQLite, filesystem broker, console e-mail)."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, TEXT_LOG_FORMAT, env, logging_config
+from .base import (
+    BASE_DIR,
+    REDIS_BROKER_TRANSPORT_OPTIONS,
+    TEXT_LOG_FORMAT,
+    env,
+    logging_config,
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret-6c1f0e7a2b9d4e8f")
@@ -14,7 +20,7 @@ for _folder in ("out", "processed", "control"):
 # Without REDIS_URL, Celery talks through kombu's filesystem transport so no broker is needed.
 CELERY_BROKER_URL = env("REDIS_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    REDIS_BROKER_TRANSPORT_OPTIONS
     if CELERY_BROKER_URL.startswith("redis")
     else {
         "data_folder_in": str(_broker_dir / "out"),

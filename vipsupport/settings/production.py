@@ -24,15 +24,16 @@ DATABASES["default"]["OPTIONS"] = {
     },
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool instead
+# The pool tries a connection (one empty round trip) before handing it out: after PostgreSQL
+# restarts, every idle pooled connection is dead, and each would otherwise fail one request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env("DATABASE_REPLICA_URL", default=""):
     # Reports read a streaming replica (README "Read replica"), with a pool of its own.
     DATABASES["replica"] = replica_database(env("DATABASE_REPLICA_URL"), DATABASES["default"])
     DATABASE_ROUTERS = ["vipsupport.db_router.ReplicaRouter"]
 
 REDIS_URL = env("REDIS_URL")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-}
+CACHES = {"default": {"BACKEND": "vipsupport.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 CHANNEL_LAYERS = redis_channel_layers(REDIS_URL)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

@@ -21,9 +21,7 @@ if env("DATABASE_REPLICA_URL", default=""):
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-}
+CACHES = {"default": {"BACKEND": "vipsupport.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 # Each xdist worker has its own test database, hence its own conversation ids.
 CHANNEL_LAYERS = redis_channel_layers(
     REDIS_URL, prefix=f"asgi-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
