@@ -9,10 +9,8 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,8 +23,16 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from vipsupport.local_servers import (
+    PG_BIN,
+    PostgresServer,
+    as_postgres,
+    free_port,
+    owned_folder,
+    run,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 UVICORN = Path(sys.executable).parent / "uvicorn"
 PROBE = "replica-test-probe"  # our own connections' name, left out of the statements we read
 AFTER_WRITE_SECONDS = 2
@@ -38,29 +44,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _as_postgres(*command: str) -> list[str]:
-    """initdb and postgres refuse to run as root: run them as the postgres user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
-
-
-def _run(command: list[str], **kwargs: Any) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
-    assert result.returncode == 0, f"{command[:6]}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
-class Server:
+class Server(PostgresServer):
     """One PostgreSQL server of ours and its statement log."""
-
-    folder: Path
-    port: int
-    log: Path
 
     def connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(
@@ -78,9 +64,6 @@ class Server:
         assert row is not None
         return row[0]
 
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/vipsupport"
-
     def statements(self, since: int) -> list[str]:
         """The statements the portal sent since byte `since` of the log."""
         with self.log.open("rb") as log:
@@ -93,42 +76,16 @@ class Server:
         ]
 
 
-def _start(server: Server) -> None:
-    _run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(server.folder), "-l", str(server.log),
-                      "-w", "-t", "30", "start"))  # fmt: skip
-
-
-def _stop(server: Server) -> None:
-    if (server.folder / "postmaster.pid").exists():
-        subprocess.run(
-            _as_postgres(
-                str(PG_BIN / "pg_ctl"), "-D", str(server.folder), "-m", "immediate", "stop"
-            ),
-            capture_output=True,
-            check=False,
-        )
-
-
 @dataclass
 class Cluster:
     primary: Server
     replica: Server
 
 
-def _configure_primary(folder: Path, port: int, sockets: Path) -> None:
-    with (folder / "postgresql.conf").open("a") as conf:
-        conf.write(
-            f"port = {port}\nlisten_addresses = '127.0.0.1'\n"
-            f"unix_socket_directories = '{sockets}'\n"
-            "wal_level = replica\nmax_wal_senders = 4\nfsync = off\n"
-            # Every statement, named by its connection, so a test sees where each query went.
-            "log_statement = 'all'\nlog_line_prefix = '%a|'\n"
-        )
-    (folder / "pg_hba.conf").write_text(
-        "local all postgres trust\n"
-        "host all postgres 127.0.0.1/32 trust\n"
-        "host replication postgres 127.0.0.1/32 trust\n"
-    )
+# Every statement, named by its connection, so a test sees where each query went.
+PRIMARY_SETTINGS = (
+    "wal_level = replica\nmax_wal_senders = 4\nlog_statement = 'all'\nlog_line_prefix = '%a|'\n"
+)
 
 
 def _portal_environment(cluster: Cluster, **extra: str) -> dict[str, str]:
@@ -161,33 +118,28 @@ def _wait_until_caught_up(cluster: Cluster) -> None:
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     """A migrated, seeded primary and a streaming replica made from it by `pg_basebackup -R`."""
-    folder = Path(tempfile.mkdtemp(prefix="vipsupport-replica-"))
-    primary = Server(folder / "primary", _free_port(), folder / "primary.log")
-    replica = Server(folder / "replica", _free_port(), folder / "replica.log")
+    folder = owned_folder("vipsupport-replica-")
+    primary = Server(folder / "primary", free_port(), folder / "primary.log")
+    replica = Server(folder / "replica", free_port(), folder / "replica.log")
     try:
-        if os.geteuid() == 0:
-            shutil.chown(folder, "postgres", "postgres")
-        _run(_as_postgres(str(PG_BIN / "initdb"), "-D", str(primary.folder), "-A", "trust",
-                          "-U", "postgres", "--no-sync"))  # fmt: skip
-        _configure_primary(primary.folder, primary.port, folder)
-        _start(primary)
-        _run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(primary.port),
-              "-U", "postgres", "vipsupport"])  # fmt: skip
+        primary.init(sockets=folder, settings=PRIMARY_SETTINGS)
+        primary.start()
+        primary.createdb()
         cluster = Cluster(primary, replica)
         environment = _portal_environment(cluster)
         for command in (["migrate", "--no-input"], ["seed_demo"]):
-            _run([sys.executable, "manage.py", *command], cwd=ROOT, env=environment)
-        _run(_as_postgres(str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1",
+            run([sys.executable, "manage.py", *command], cwd=ROOT, env=environment)
+        run(as_postgres(str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1",
                           "-p", str(primary.port), "-U", "postgres", "-D", str(replica.folder),
                           "-R", "-X", "stream", "-c", "fast", "--no-sync"))  # fmt: skip
         with (replica.folder / "postgresql.conf").open("a") as conf:
             conf.write(f"port = {replica.port}\n")
-        _start(replica)
+        replica.start()
         _wait_until_caught_up(cluster)
         yield cluster
     finally:
-        _stop(replica)
-        _stop(primary)
+        replica.stop()
+        primary.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -240,7 +192,7 @@ class Portal:
 
 @pytest.fixture(scope="session")
 def portal(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("replica-portal") / "server.log"
     environment = _portal_environment(
         cluster,
