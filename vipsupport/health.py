@@ -36,6 +36,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from outbox.selectors import outbox_backlog
 from sla.selectors import scan_last_finished_at
+from vipsupport.db_router import REPLICA, replica_configured
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +164,12 @@ def load_balancer_checks() -> dict[str, HealthCheck]:
 
 def full_checks() -> dict[str, HealthCheck]:
     """Everything the on-call person wants to know, the load balancer's checks first."""
+    # The read replica serves the reports only: its loss is for the on-call person, not a
+    # reason to take web servers out.
+    replica = {"replica": Database(alias=REPLICA)} if replica_configured() else {}
     return {
         **load_balancer_checks(),
+        **replica,
         "broker": broker_check(),
         "beat": BeatScan(max_age=datetime.timedelta(seconds=settings.HEALTH_BEAT_MAX_AGE_SECONDS)),
         "outbox": OutboxBacklog(

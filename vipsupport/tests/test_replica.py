@@ -6,6 +6,7 @@ folders, free ports), both logging every statement, and uvicorn serving the port
 """
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -276,3 +277,18 @@ def test_the_reports_read_the_replica_and_the_rest_the_primary(cluster, portal):
     # Nothing ever tried to write on the replica (a hot standby would have refused it).
     assert not [sql for sql in cluster.replica.statements(0) if WRITES.match(sql)]
     assert [sql for sql in cluster.primary.statements(0) if WRITES.match(sql)]
+
+
+def test_the_full_health_page_checks_the_replica(cluster, portal):
+    _, body = portal.request("GET", "/health/full/")
+    checks = json.loads(body)["checks"]
+    assert checks["replica"]["status"] == "ok", checks
+    assert "replica" not in json.loads(portal.request("GET", "/health/")[1])["checks"]
+
+    cluster.replica.stop()
+    try:
+        status, body = portal.request("GET", "/health/full/")
+        assert status == 503  # also for Beat: no worker runs here
+        assert json.loads(body)["checks"]["replica"]["status"] == "error"
+    finally:
+        cluster.replica.start()
