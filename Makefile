@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint typecheck pytest bench messages translations demo clean
+.PHONY: run test lint typecheck pytest bench load faults messages translations demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.report
 	$(BIN)/python -m bench.mail
 	$(BIN)/python -m bench.chat
+
+## load: 200 locust users, 2 min, against uvicorn + production settings on 1M tickets (LOAD_ARGS=…).
+load: $(VENV)/.dev translations
+	$(BIN)/python -m load $(LOAD_ARGS)
+
+## faults: break one part at a time under a running worker and Beat (own PostgreSQL, Redis and SMTP
+## server each) and check every breach, notification and e-mail happened exactly once (~30 min).
+faults: $(VENV)/.dev translations
+	$(BIN)/python -m faults
 
 ## messages: refresh locale/bg/LC_MESSAGES/django.po from the code (needs GNU gettext).
 messages: $(VENV)/.runtime

@@ -26,6 +26,7 @@ from scheduling.services import availability
 from scheduling.services.bookings import NOT_A_NUMBER
 from tickets.models import Ticket
 from vipsupport.fields import IdChoiceField
+from vipsupport.widgets import ManyOptionsSelect
 
 UTC = datetime.UTC
 
@@ -96,6 +97,7 @@ class BookingForm(forms.Form):
         label=_("About a ticket (optional)"),
         queryset=Ticket.objects.none(),
         required=False,
+        widget=ManyOptionsSelect,  # every open ticket of the company
         empty_label=_("No ticket"),
         error_messages={"invalid_choice": _("Pick one of your company's open tickets.")},
     )

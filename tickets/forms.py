@@ -15,6 +15,7 @@ from accounts.models import User
 from tickets.attachments import MultipleFileField
 from tickets.models import Channel, Severity, Status, text_length_validator
 from vipsupport.fields import IdChoiceField, IdMultipleChoiceField
+from vipsupport.widgets import ManyOptionsSelect
 
 
 def attachments_field() -> MultipleFileField:
@@ -146,6 +147,7 @@ class AssignForm(forms.Form):
         queryset=User.objects.none(),
         required=False,
         empty_label=_("Nobody"),
+        widget=ManyOptionsSelect,  # every active agent
     )
 
     def __init__(self, *args: Any, agents: QuerySet[User], **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -72,6 +73,9 @@ class QueueApi(APIView):
             after=after,
             size=fields.get("page_size", PAGE_SIZE),
         )
+        # The page's rows come without their requesters (the HTML queue does not show them):
+        # one query for all of them, not one per row.
+        prefetch_related_objects(page.tickets, "requester")
         return Response(
             {
                 "next": page.next_cursor.encode() if page.next_cursor else None,
