@@ -21,15 +21,18 @@ FAULTS = (
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", choices=[[], *FAULTS], default=list(FAULTS))
+    parser.add_argument("names", nargs="*", metavar="name", help=f"of {', '.join(FAULTS)}")
     parser.add_argument(
         "--smtp-minutes", default="10", help="how long the SMTP server refuses mail"
     )
-    names = parser.parse_args().names or list(FAULTS)
+    arguments = parser.parse_args()
+    names = arguments.names or list(FAULTS)
+    if unknown := set(names) - set(FAULTS):
+        parser.error(f"no such fault: {', '.join(sorted(unknown))}")
     failed = []
     for name in names:
         started = time.monotonic()
-        extra = ["--minutes", parser.parse_args().smtp_minutes] if name == "smtp_refusing" else []
+        extra = ["--minutes", arguments.smtp_minutes] if name == "smtp_refusing" else []
         result = subprocess.run([sys.executable, "-m", f"faults.{name}", *extra], check=False)
         print(f"  ({name} took {time.monotonic() - started:.0f} s)", flush=True)
         if result.returncode:
