@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -47,6 +48,19 @@ def company_active_addon(
     )
 
 
+def companies_holding_addon(*, company_ids: Iterable[int], on: datetime.date) -> set[int]:
+    """Which of these companies hold the dedicated-agent add-on on the desk's day `on`; one
+    query (none for no companies)."""
+    ids = set(company_ids)
+    if not ids:
+        return set()
+    return set(
+        AddOnSubscription.objects.filter(company_id__in=ids, addon__code=AddOn.DEDICATED_AGENT)
+        .active_on(on)
+        .values_list("company_id", flat=True)
+    )
+
+
 def company_holds_addon(*, company: Company, at: datetime.datetime) -> bool:
     """Whether the company holds the dedicated-agent add-on on the desk's day of `at`."""
     return company_active_addon(company=company, on=desk_date(at)) is not None
@@ -70,7 +84,14 @@ def company_dedicated_contact(
     *, company: Company, at: datetime.datetime
 ) -> DedicatedContact | None:
     """The dedicated agent, or the backup while the dedicated agent is away or unassigned."""
-    agents = company_assigned_agents(company_id=company.pk)
+    return dedicated_contact_of(agents=company_assigned_agents(company_id=company.pk), at=at)
+
+
+def dedicated_contact_of(
+    *, agents: dict[str, User], at: datetime.datetime
+) -> DedicatedContact | None:
+    """`company_dedicated_contact` from a company's agents already read
+    (`companies_assigned_agents`)."""
     dedicated = agents.get(AssignmentRole.DEDICATED)
     backup = agents.get(AssignmentRole.BACKUP)
     if dedicated is not None and not dedicated.agent_profile.is_away(at):
@@ -86,12 +107,22 @@ def company_dedicated_contact(
 def company_assigned_agents(*, company_id: int) -> dict[str, User]:
     """The company's current dedicated and backup agents by role, with their profiles; one
     query."""
-    return {
-        row.role: row.agent
-        for row in DedicatedAssignment.objects.filter(company_id=company_id)
+    return companies_assigned_agents(company_ids=[company_id]).get(company_id, {})
+
+
+def companies_assigned_agents(*, company_ids: Iterable[int]) -> dict[int, dict[str, User]]:
+    """`company_assigned_agents` of many companies, in one query (none for no companies)."""
+    ids = set(company_ids)
+    agents: dict[int, dict[str, User]] = {}
+    if not ids:
+        return agents
+    for row in (
+        DedicatedAssignment.objects.filter(company_id__in=ids)
         .current()
         .select_related("agent__agent_profile")
-    }
+    ):
+        agents.setdefault(row.company_id, {})[row.role] = row.agent
+    return agents
 
 
 @dataclass(frozen=True)

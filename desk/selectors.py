@@ -4,7 +4,7 @@ channels all ask here.
 
 The desk's calendar is cached whole (zone, weekly hours, holidays) under a version key that every
 change to it deletes (`desk.receivers`), so a page asks the cache, not the database, and every
-process sees an admin's change at once.
+process sees an admin's change at once. A batch (`vipsupport.read_once`) asks the cache once.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from desk.business_time import BusinessCalendar
 from desk.defaults import DESK_WEEKLY, DESK_ZONE
 from desk.models import Intervals, SupportCalendar, business_calendar_of
+from vipsupport.read_once import kept
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ def _version() -> str:
 
 
 def _definition() -> Definition:
+    return kept(("desk", "definition"), _definition_cached)
+
+
+def _definition_cached() -> Definition:
     key = f"desk:definition:{_version()}"
     definition: Definition | None = cache.get(key)
     if definition is None:
@@ -72,6 +77,10 @@ def _definition() -> Definition:
 def calendar_clock(*, calendar_id: int) -> BusinessCalendar:
     """Any support calendar's clock (an SLA target's, say), cached like the desk's and dropped by
     the same changes, so opening a target reads no calendar rows."""
+    return kept(("desk", "calendar", calendar_id), lambda: _calendar_clock(calendar_id))
+
+
+def _calendar_clock(calendar_id: int) -> BusinessCalendar:
     key = f"desk:calendar:{calendar_id}:{_version()}"
     definition: Definition | None = cache.get(key)
     if definition is None:

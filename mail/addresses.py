@@ -4,13 +4,14 @@ settings when asked (never at import)."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from accounts.models import Company
-from accounts.selectors import company_holds_addon
+from accounts.selectors import companies_holding_addon
+from desk.selectors import desk_date
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,54 @@ def is_our_address(address: str) -> bool:
 def mail_route(*, addresses: Iterable[str], at: datetime.datetime) -> Route:
     """The first dedicated address among `addresses` that names a company, else the general
     address (also for mail that reached our mailbox addressed to someone else: a Bcc)."""
-    candidates = [address.lower() for address in addresses]
-    aliases = {address: alias for address in candidates if (alias := _alias_of(address))}
-    if aliases:
-        companies = {
-            company.mail_alias: company
-            for company in Company.objects.filter(mail_alias__in=set(aliases.values()))
+    return mail_routes(requests=[(addresses, at)])[0]
+
+
+def mail_routes(*, requests: Sequence[tuple[Iterable[str], datetime.datetime]]) -> list[Route]:
+    """`mail_route` of many messages (their addresses, received at): one query for the companies
+    their addresses name and one for which of them hold the add-on, however many messages."""
+    found: list[dict[str, str]] = [
+        {
+            address: alias
+            for address in (candidate.lower() for candidate in addresses)
+            if (alias := _alias_of(address))
         }
-        for address, alias in aliases.items():
-            company = companies.get(alias)
-            if company is not None:
-                dedicated = company_holds_addon(company=company, at=at)
-                return Route(address=address, company=company, dedicated=dedicated)
-    return Route(address=general_address(), company=None, dedicated=False)
+        for addresses, _at in requests
+    ]
+    wanted = {alias for aliases in found for alias in aliases.values()}
+    companies = (
+        {company.mail_alias: company for company in Company.objects.filter(mail_alias__in=wanted)}
+        if wanted
+        else {}
+    )
+    named: list[tuple[str, Company] | None] = [
+        next(
+            (
+                (address, companies[alias])
+                for address, alias in aliases.items()
+                if alias in companies
+            ),
+            None,
+        )
+        for aliases in found
+    ]
+    days: dict[datetime.date, set[int]] = {}
+    for match, (_addresses, at) in zip(named, requests, strict=True):
+        if match is not None:
+            days.setdefault(desk_date(at), set()).add(match[1].pk)
+    holding = {
+        day: companies_holding_addon(company_ids=company_ids, on=day)
+        for day, company_ids in days.items()
+    }
+    routes = []
+    for match, (_addresses, at) in zip(named, requests, strict=True):
+        if match is None:
+            routes.append(Route(address=general_address(), company=None, dedicated=False))
+            continue
+        address, company = match
+        dedicated = company.pk in holding[desk_date(at)]
+        routes.append(Route(address=address, company=company, dedicated=dedicated))
+    return routes
 
 
 def mail_recipient_allowed(address: str) -> bool:

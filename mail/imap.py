@@ -1,8 +1,11 @@
-"""The IMAP poller: reads a hosted mailbox into `mail_ingest`, oldest UID first.
+"""The IMAP poller: reads a hosted mailbox into `mails_ingest`, oldest UID first, a fetched
+batch of UIDs at a time (stored in one commit and acted on together).
 
-`ImapCursor.last_uid` only moves past a message after `mail_ingest` has stored it, one message
-at a time, so a crash or a failure re-reads from the first message not stored; re-reading is
-harmless because `mail_ingest` recognises a message it already has by its Message-ID.
+`ImapCursor.last_uid` only moves past a message after it is stored: past the whole batch once
+`mails_ingest` returns; when the batch fails, its messages are ingested one by one and the
+cursor moves message by message, so a crash or a failure re-reads from the first message not
+stored; re-reading is harmless because ingestion recognises a message it already has by its
+Message-ID.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from django.utils import timezone
 from imapclient import SEEN, IMAPClient  # type: ignore[import-untyped]
 
 from mail.models import ImapCursor, Transport
-from mail.services import mail_ingest
+from mail.services import Delivery, mail_ingest, mails_ingest
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
+# UIDs fetched, stored and acted on together: at most this many, and at most BATCH_BYTES of
+# messages (a larger message comes alone), so a batch never holds much more than one
+# message of the largest size taken (`MAIL_MAX_BYTES`) in memory.
+BATCH_SIZE = 50
+BATCH_BYTES = 32 * 1024 * 1024
 # Plain IMAP is only acceptable where the password never leaves the machine.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -69,12 +77,12 @@ def imap_poll(
     url: str,
     now: datetime.datetime | None = None,
     ssl_context: ssl.SSLContext | None = None,
-    batch_size: int = 10,
+    batch_size: int = BATCH_SIZE,
 ) -> int:
     """Ingest the folder's messages the cursor has not passed yet; returns how many were handed
-    to `mail_ingest` (a message it already had counts too, though it makes no new row).
+    to ingestion (a message it already had counts too, though it makes no new row).
 
-    Raises what `mail_ingest` raised, after marking nothing past the failed message as read.
+    Raises what ingesting the failed message raised, after marking nothing past it as read.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -91,39 +99,82 @@ def imap_poll(
             for uid in client.search(["UID", f"{cursor.last_uid + 1}:*"])
             if uid > cursor.last_uid
         )
+        sizes = {
+            uid: int(data.get(b"RFC822.SIZE", 0))
+            for uid, data in (client.fetch(uids, [b"RFC822.SIZE"]) if uids else {}).items()
+        }
         ingested = 0
-        for batch in _batches(uids, size=batch_size):
+        for batch in _batches(uids, sizes=sizes, size=batch_size, max_bytes=BATCH_BYTES):
             fetched = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
-            for uid in batch:
-                data = fetched.get(uid)
-                if data is None or b"BODY[]" not in data:
-                    # Expunged by another client since the search: its UID never comes back.
-                    continue
-                try:
-                    mail_ingest(
-                        raw=data[b"BODY[]"],
-                        received_at=_received_at(data.get(b"INTERNALDATE"), now=now),
-                        transport=Transport.IMAP,
-                        now=now,
-                    )
-                except Exception:
-                    logger.exception(
-                        "IMAP %s: storing UID %s failed; the next poll retries it",
-                        target.cursor_key,
-                        uid,
-                    )
-                    raise
-                ingested += 1
-                # Read on the server only once it is safely ours: a person watching the mailbox
-                # sees unread mail as mail the portal does not have yet.
-                client.add_flags([uid], [SEEN], silent=True)
-                _cursor_advance(cursor=cursor, uid=uid, now=now)
+            # Expunged by another client since the search: its UID never comes back.
+            present = [uid for uid in batch if (data := fetched.get(uid)) and b"BODY[]" in data]
+            deliveries = [
+                Delivery(
+                    raw=fetched[uid][b"BODY[]"],
+                    received_at=_received_at(fetched[uid].get(b"INTERNALDATE"), now=now),
+                    transport=Transport.IMAP,
+                )
+                for uid in present
+            ]
+            try:
+                mails_ingest(deliveries=deliveries, now=now)
+            except Exception:
+                # One message (or the database) failed the batch: store them one by one, so
+                # those before the failing one are kept and marked read.
+                logger.warning(
+                    "IMAP %s: a batch of %d failed; storing its messages one by one",
+                    target.cursor_key,
+                    len(present),
+                )
+                _ingest_one_by_one(
+                    client,
+                    target=target,
+                    cursor=cursor,
+                    uids=present,
+                    deliveries=deliveries,
+                    now=now,
+                )
+            else:
+                # Read on the server only once they are safely ours: a person watching the
+                # mailbox sees unread mail as mail the portal does not have yet.
+                if present:
+                    client.add_flags(present, [SEEN], silent=True)
+                    _cursor_advance(cursor=cursor, uid=present[-1], now=now)
+            ingested += len(present)
         ImapCursor.objects.filter(pk=cursor.pk).update(polled_at=now)
         if ingested:
             logger.info("IMAP %s: %d message(s) ingested", target.cursor_key, ingested)
         return ingested
     finally:
         _logout(client)
+
+
+def _ingest_one_by_one(
+    client: Any,
+    *,
+    target: ImapTarget,
+    cursor: ImapCursor,
+    uids: list[int],
+    deliveries: list[Delivery],
+    now: datetime.datetime,
+) -> None:
+    """Each message as a batch of one, marked read as soon as it is stored; raises what the
+    first failing one raised, marking nothing past it."""
+    for uid, delivery in zip(uids, deliveries, strict=True):
+        try:
+            mail_ingest(
+                raw=delivery.raw,
+                received_at=delivery.received_at,
+                transport=delivery.transport,
+                now=now,
+            )
+        except Exception:
+            logger.exception(
+                "IMAP %s: storing UID %s failed; the next poll retries it", target.cursor_key, uid
+            )
+            raise
+        client.add_flags([uid], [SEEN], silent=True)
+        _cursor_advance(cursor=cursor, uid=uid, now=now)
 
 
 def imap_poll_configured(*, now: datetime.datetime | None = None) -> int:
@@ -196,9 +247,22 @@ def _received_at(value: object, *, now: datetime.datetime) -> datetime.datetime:
     return value.astimezone(datetime.UTC)
 
 
-def _batches(uids: Sequence[int], *, size: int) -> Iterator[list[int]]:
-    for start in range(0, len(uids), size):
-        yield list(uids[start : start + size])
+def _batches(
+    uids: Sequence[int], *, sizes: dict[int, int], size: int, max_bytes: int
+) -> Iterator[list[int]]:
+    """The UIDs in order, in batches of at most `size` UIDs and `max_bytes` of messages (a
+    message larger than that alone)."""
+    batch: list[int] = []
+    held = 0
+    for uid in uids:
+        length = sizes.get(uid, 0)
+        if batch and (len(batch) == size or held + length > max_bytes):
+            yield batch
+            batch, held = [], 0
+        batch.append(uid)
+        held += length
+    if batch:
+        yield batch
 
 
 def _logout(client: Any) -> None:

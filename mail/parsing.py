@@ -26,6 +26,8 @@ from mail.html_text import html_to_text
 # mail systems send instead of it).
 _AUTOMATED_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+# The blank line that ends a message's header block.
+_HEADERS_END = re.compile(rb"\r?\n\r?\n")
 _HTML_TAGS = {
     "a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "li",
     "ol", "p", "pre", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
@@ -73,7 +75,13 @@ class ParsedMail:
 def message_id_of(raw: bytes) -> str:
     """The message's own Message-ID, or one made of its digest when it has none (or a broken
     one), so the same bytes always get the same id."""
-    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    # Only the header block is parsed: the body (megabytes, maybe) cannot hold the header.
+    end = _HEADERS_END.search(raw)
+    head = raw[: end.end()] if end else raw
+    return _message_id(BytesHeaderParser(policy=email.policy.compat32).parsebytes(head), raw)
+
+
+def _message_id(headers: Message, raw: bytes) -> str:
     ids = _ids(str(headers.get("Message-ID", "")))
     if ids:
         return ids[0]
@@ -96,7 +104,7 @@ def mail_parse(raw: bytes) -> ParsedMail:
     text = text_part if text_part is not None else html_to_text(html)
     text = "\n\n".join([text, *_forwarded(message)])
     return ParsedMail(
-        message_id=message_id_of(raw),
+        message_id=_message_id(message, raw),
         subject=_header(message, "Subject"),
         sender=sender,
         sender_name=sender_name,

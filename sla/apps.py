@@ -7,7 +7,8 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
-        from sla.receivers import on_ticket_changed
-        from tickets.signals import ticket_changed
+        from sla.receivers import on_ticket_changed, on_tickets_created
+        from tickets.signals import ticket_changed, tickets_created
 
         ticket_changed.connect(on_ticket_changed, dispatch_uid="sla.on_ticket_changed")
+        tickets_created.connect(on_tickets_created, dispatch_uid="sla.on_tickets_created")

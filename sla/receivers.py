@@ -1,16 +1,19 @@
-"""The SLA engine's side of `tickets.signals.ticket_changed`."""
+"""The SLA engine's side of `tickets.signals.ticket_changed` and `tickets_created`."""
 
 from typing import Any
 
 from sla import services
+from tickets.models import Ticket
 from tickets.signals import ChangeKind, TicketChange
+
+
+def on_tickets_created(sender: Any, *, tickets: list[Ticket], **kwargs: Any) -> None:
+    services.sla_tickets_created(tickets=tickets)
 
 
 def on_ticket_changed(sender: Any, *, change: TicketChange, **kwargs: Any) -> None:
     ticket = change.ticket
-    if change.kind == ChangeKind.CREATED:
-        services.sla_ticket_created(ticket=ticket)
-    elif change.kind == ChangeKind.STAFF_PUBLIC_REPLY:
+    if change.kind == ChangeKind.STAFF_PUBLIC_REPLY:
         services.sla_staff_replied(ticket=ticket, at=change.at)
     elif change.kind == ChangeKind.STATUS_CHANGED:
         assert change.previous_status is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -32,7 +33,14 @@ from tickets.models import (
     TicketMessage,
     Visibility,
 )
-from tickets.signals import ChangeKind, TicketChange, announce, announce_escalations
+from tickets.signals import (
+    ChangeKind,
+    TicketChange,
+    announce,
+    announce_created,
+    announce_escalations,
+)
+from vipsupport.bulk import rows_update
 from vipsupport.logs import logs_ticket
 from vipsupport.write_lock import sqlite_write_lock
 
@@ -67,7 +75,22 @@ def _require_text(value: str, field: str, message: str) -> str:
     return value.strip()
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NewTicket:
+    """One ticket for `tickets_create_bulk`: what `ticket_create` takes, as a value."""
+
+    requester: User
+    subject: str
+    description: str
+    severity: int
+    channel: Channel = Channel.WEB
+    created_by: User | None = None
+    cc: Sequence[User] = ()
+    files: Sequence[UploadedFile] = ()
+    assignee: User | None = None
+    at: datetime.datetime | None = None
+
+
 def ticket_create(
     *,
     requester: User,
@@ -83,44 +106,87 @@ def ticket_create(
 ) -> Ticket:
     """Open a ticket for a customer, with files on its description; staff may file it for them
     (e-mail, phone, voicemail), and a channel may hand it to an agent from the start."""
-    if requester.company_id is None:
-        raise ValidationError({"requester": _("Only customers can be the requester of a ticket.")})
-    if assignee is not None and not assignee.has_agent_profile:
-        raise ValidationError({"assignee": _("%(user)s is not an agent.") % {"user": assignee}})
-    at = at or timezone.now()
-    ticket = Ticket(
-        company_id=requester.company_id,
+    new = NewTicket(
         requester=requester,
-        subject=subject.strip(),
-        description=description.strip(),
+        subject=subject,
+        description=description,
         severity=severity,
         channel=channel,
+        created_by=created_by,
+        cc=list(cc),
+        files=files,
         assignee=assignee,
-        created_at=at,
-        updated_at=at,
-    )
-    # The company and requester are the saved rows just read: no query to prove they exist.
-    ticket.full_clean(exclude=["company", "requester", "assignee"])
-    ticket.description_html = render_markdown(ticket.description)  # once, after validation
-    ticket.save()
-    colleagues = list(cc)
-    if any(user.company_id != requester.company_id for user in colleagues):
-        raise ValidationError({"cc": _("Only colleagues from your own company can be copied.")})
-    if colleagues:
-        ticket.cc.set(colleagues)
-    attachments_add(ticket=ticket, files=files)
-    _event(
-        ticket=ticket,
-        kind=EventKind.CREATED,
-        actor=created_by or requester,
         at=at,
-        severity=ticket.severity,
-        channel=ticket.channel,
     )
-    if assignee is not None:
-        _assignment_record(ticket=ticket, previous=None, assignee=assignee, actor=created_by, at=at)
-    announce(TicketChange(ChangeKind.CREATED, ticket, at))
-    return ticket
+    return tickets_create_bulk(tickets=[new])[0]
+
+
+@transaction.atomic
+def tickets_create_bulk(
+    *, tickets: Sequence[NewTicket], now: datetime.datetime | None = None
+) -> list[Ticket]:
+    """Open many tickets at once (a batch of e-mail), each dated at its own `at` (else `now`):
+    every row validated, then one INSERT per table for all of them, whatever their number;
+    the first invalid ticket raises and nothing is written."""
+    now = now or timezone.now()
+    rows: list[Ticket] = []
+    for new in tickets:
+        requester, assignee = new.requester, new.assignee
+        if requester.company_id is None:
+            raise ValidationError(
+                {"requester": _("Only customers can be the requester of a ticket.")}
+            )
+        if assignee is not None and not assignee.has_agent_profile:
+            raise ValidationError({"assignee": _("%(user)s is not an agent.") % {"user": assignee}})
+        if any(user.company_id != requester.company_id for user in new.cc):
+            raise ValidationError({"cc": _("Only colleagues from your own company can be copied.")})
+        at = new.at or now
+        ticket = Ticket(
+            company_id=requester.company_id,
+            requester=requester,
+            subject=new.subject.strip(),
+            description=new.description.strip(),
+            severity=new.severity,
+            channel=new.channel,
+            assignee=assignee,
+            created_at=at,
+            updated_at=at,
+        )
+        # The company and requester are the saved rows just read: no query to prove they exist.
+        ticket.full_clean(exclude=["company", "requester", "assignee"])
+        ticket.description_html = render_markdown(ticket.description)  # once, after validation
+        rows.append(ticket)
+    if not rows:
+        return rows
+    Ticket.objects.bulk_create(rows)
+    copied = [
+        Ticket.cc.through(ticket_id=ticket.pk, user_id=user.pk)
+        for ticket, new in zip(rows, tickets, strict=True)
+        for user in {user.pk: user for user in new.cc}.values()
+    ]
+    if copied:
+        Ticket.cc.through.objects.bulk_create(copied)
+    for ticket, new in zip(rows, tickets, strict=True):
+        attachments_add(ticket=ticket, files=new.files)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=ticket,
+            kind=EventKind.CREATED,
+            actor=new.created_by or new.requester,
+            data={"severity": ticket.severity, "channel": ticket.channel},
+            created_at=ticket.created_at,
+        )
+        for ticket, new in zip(rows, tickets, strict=True)
+    )
+    _assignments_record(
+        [
+            _Assignment(ticket, None, new.assignee, new.created_by, ticket.created_at)
+            for ticket, new in zip(rows, tickets, strict=True)
+            if new.assignee is not None
+        ]
+    )
+    announce_created(tickets=rows)
+    return rows
 
 
 def _message_write(
@@ -142,7 +208,8 @@ def _message_write(
         is_automatic=is_automatic,
         created_at=at,
     )
-    message.full_clean()
+    # The ticket and author are saved rows the caller read: no query to prove they exist.
+    message.full_clean(exclude=["ticket", "author"])
     message.body_html = render_markdown(message.body)  # once, after validation
     message.save()
     attachments_add(message=message, files=files)
@@ -407,6 +474,14 @@ def ticket_assign(
     return ticket
 
 
+class _Assignment(NamedTuple):
+    ticket: Ticket
+    previous: int | None
+    assignee: User | None
+    actor: User | None
+    at: datetime.datetime
+
+
 def _assignment_record(
     *,
     ticket: Ticket,
@@ -416,23 +491,40 @@ def _assignment_record(
     at: datetime.datetime,
 ) -> None:
     """The ASSIGNED event, and the new assignee's notice unless they assigned themselves."""
-    event = _event(
-        ticket=ticket,
-        kind=EventKind.ASSIGNED,
-        actor=actor,
-        at=at,
-        old=previous,
-        new=assignee.pk if assignee else None,
-        assignee_name=str(assignee) if assignee else "",
-    )
-    if assignee is not None and assignee != actor:
-        notifications_create(
-            recipient_ids=[assignee.pk],
-            kind=NotificationKind.ASSIGNMENT,
-            ticket_id=ticket.pk,
-            subject_key=f"event:{event.pk}",
-            at=at,
+    _assignments_record([_Assignment(ticket, previous, assignee, actor, at)])
+
+
+def _assignments_record(assignments: list[_Assignment]) -> None:
+    """The ASSIGNED events of many tickets and their assignees' notices: two INSERTs."""
+    if not assignments:
+        return
+    events = TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=row.ticket,
+            kind=EventKind.ASSIGNED,
+            actor=row.actor,
+            data={
+                "old": row.previous,
+                "new": row.assignee.pk if row.assignee else None,
+                "assignee_name": str(row.assignee) if row.assignee else "",
+            },
+            created_at=row.at,
         )
+        for row in assignments
+    )
+    notifications_bulk_create(
+        notifications=[
+            Notification(
+                recipient_id=row.assignee.pk,
+                kind=NotificationKind.ASSIGNMENT,
+                ticket_id=row.ticket.pk,
+                subject_key=f"event:{event.pk}",
+                created_at=row.at,
+            )
+            for row, event in zip(assignments, events, strict=True)
+            if row.assignee is not None and row.assignee != row.actor
+        ]
+    )
 
 
 @logs_ticket
@@ -535,6 +627,11 @@ def ticket_events_bulk_record(*, events: Iterable[TicketEvent]) -> None:
     TicketEvent.objects.bulk_create(list(events))
 
 
+def tickets_set_sla_deadlines(*, tickets: Sequence[Ticket]) -> None:
+    """Store the SLA engine's clock start and next deadline set on new tickets: one UPDATE."""
+    rows_update(objects=tickets, fields=["sla_clock_started_at", "sla_due_at", "sla_warn_at"])
+
+
 def ticket_set_sla_deadline(
     *, ticket: Ticket, due_at: datetime.datetime | None, warn_at: datetime.datetime | None
 ) -> None:
@@ -543,11 +640,6 @@ def ticket_set_sla_deadline(
         return
     ticket.sla_due_at, ticket.sla_warn_at = due_at, warn_at
     ticket.save(update_fields=["sla_due_at", "sla_warn_at"])
-
-
-def ticket_set_sla_clock_start(*, ticket: Ticket, started_at: datetime.datetime) -> None:
-    ticket.sla_clock_started_at = started_at
-    ticket.save(update_fields=["sla_clock_started_at"])
 
 
 def notifications_create(

@@ -1,4 +1,5 @@
-"""How tickets tell other apps about a change: the `ticket_changed` signal (one ticket), and
+"""How tickets tell other apps about a change: the `ticket_changed` signal (one ticket),
+`tickets_created` for new tickets (one from the web form, many from a batch of e-mail) and
 `tickets_escalated` for escalations, which the SLA scan writes for many tickets at once.
 
 Services send them inside their transaction, after the rows are saved, so receivers (the SLA
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class ChangeKind(enum.StrEnum):
-    CREATED = "created"
+    # (A new ticket is announced through `tickets_created`.)
     STAFF_PUBLIC_REPLY = "staff_public_reply"
     # A customer's public reply (the SLA engine learns of its effect through STATUS_CHANGED).
     CUSTOMER_REPLY = "customer_reply"
@@ -44,6 +45,10 @@ class TicketChange:
 # Sent with sender=Ticket and change=TicketChange.
 ticket_changed = Signal()
 
+# Sent with sender=Ticket and tickets=list[Ticket] (saved, each dated at its own created_at);
+# once per creating write, however many tickets.
+tickets_created = Signal()
+
 # Sent with sender=Ticket, escalations=list[Escalation] (saved, one per ticket, each dated at its
 # own moment) and at=the write's moment; once per escalation write, however many tickets.
 tickets_escalated = Signal()
@@ -59,3 +64,9 @@ def announce_escalations(*, escalations: list[Escalation], at: datetime.datetime
     from tickets.models import Ticket
 
     tickets_escalated.send(sender=Ticket, escalations=escalations, at=at)
+
+
+def announce_created(*, tickets: list[Ticket]) -> None:
+    from tickets.models import Ticket
+
+    tickets_created.send(sender=Ticket, tickets=tickets)

@@ -14,7 +14,6 @@ from webhooks.models import EventType
 from webhooks.selectors import webhook_subscribers
 
 _TICKET_EVENTS = {
-    ChangeKind.CREATED: EventType.TICKET_CREATED,
     ChangeKind.STAFF_PUBLIC_REPLY: EventType.TICKET_REPLIED,
     ChangeKind.CUSTOMER_REPLY: EventType.TICKET_REPLIED,
     ChangeKind.STATUS_CHANGED: EventType.TICKET_STATUS_CHANGED,
@@ -51,6 +50,27 @@ def on_ticket_changed(sender: Any, *, change: TicketChange, **kwargs: Any) -> No
         event_type=event_type,
         events=[services.WebhookEvent(company_id=ticket.company_id, data=data, at=change.at)],
         now=change.at,
+        subscribers=subscribers,
+    )
+
+
+def on_tickets_created(sender: Any, *, tickets: list[Ticket], **kwargs: Any) -> None:
+    subscribers = webhook_subscribers(
+        event_type=EventType.TICKET_CREATED, company_ids={ticket.company_id for ticket in tickets}
+    )
+    if not subscribers or not tickets:
+        return
+    services.webhook_events_emit(
+        event_type=EventType.TICKET_CREATED,
+        events=[
+            services.WebhookEvent(
+                company_id=ticket.company_id,
+                data={"ticket": payloads.ticket_data(ticket)},
+                at=ticket.created_at,
+            )
+            for ticket in tickets
+        ],
+        now=max(ticket.created_at for ticket in tickets),
         subscribers=subscribers,
     )
 

@@ -12,6 +12,7 @@ from accounts.models import AddOn, AddOnSubscription, Role, User
 from desk.selectors import desk_date
 from outbox.models import WebhookDelivery
 from outbox.selectors import webhook_deliveries_latest
+from vipsupport.read_once import kept
 from webhooks.models import WebhookEndpoint, endpoint_topic
 
 RECENT_DELIVERIES = 20
@@ -40,7 +41,19 @@ def webhook_subscribers(
     """The active endpoints subscribed to `event_type` (of these companies, or desk-wide); one
     query. A company's endpoints hear it only while the company holds the dedicated-agent add-on
     (they are its feature). Events are matched here, not in SQL: SQLite cannot search JSON
-    lists."""
+    lists. A batch (`vipsupport.read_once`) reads each event's subscribers once."""
+    key = (
+        "webhooks",
+        event_type,
+        None if company_ids is None else frozenset(company_ids),
+        desk_date(at),
+    )
+    return kept(key, lambda: _subscribers(event_type=event_type, company_ids=company_ids, at=at))
+
+
+def _subscribers(
+    *, event_type: str, company_ids: Collection[int] | None, at: datetime.datetime | None
+) -> list[Subscriber]:
     holds_addon = AddOnSubscription.objects.filter(
         company_id=OuterRef("company_id"), addon__code=AddOn.DEDICATED_AGENT
     ).active_on(desk_date(at))

@@ -139,6 +139,13 @@ def test_a_failed_message_stops_the_poll_before_it(
             raise OSError("the disk is full")
         return real_ingest(raw=raw, **kwargs)
 
+    def failing_batch(*, deliveries: list[Any], **kwargs: Any) -> list[InboundMail]:
+        if any(mid2.encode() in delivery.raw for delivery in deliveries):
+            raise OSError("the disk is full")
+        return real_batch(deliveries=deliveries, **kwargs)
+
+    real_batch = imap.mails_ingest
+    monkeypatch.setattr(imap, "mails_ingest", failing_batch)
     monkeypatch.setattr(imap, "mail_ingest", failing_on_the_second)
     with pytest.raises(OSError, match="disk is full"):
         mailbox.poll()
@@ -226,3 +233,12 @@ def test_the_url_names_user_password_host_and_folder() -> None:
 def test_an_unusable_url_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="IMAP URL"):
         imap_url_parse(url=url)
+
+
+def test_batches_hold_at_most_so_many_messages_and_bytes() -> None:
+    sizes = {1: 10, 2: 10, 3: 100, 4: 10, 5: 10, 6: 10, 7: 10}
+
+    batches = list(imap._batches([1, 2, 3, 4, 5, 6, 7], sizes=sizes, size=3, max_bytes=50))
+
+    # 3 is over the byte limit alone; 4, 5, 6 fill a batch by count.
+    assert batches == [[1, 2], [3], [4, 5, 6], [7]]

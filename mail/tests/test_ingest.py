@@ -325,7 +325,7 @@ class TestLimits:
         def refuse(**kwargs):
             raise DataError("invalid byte sequence")
 
-        monkeypatch.setattr("mail.services.ticket_services.ticket_create", refuse)
+        monkeypatch.setattr("mail.services.ticket_services.tickets_create_bulk", refuse)
 
         inbound = ingest(message())
 
