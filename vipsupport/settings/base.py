@@ -204,8 +204,13 @@ AUTH_USER_MODEL = "accounts.User"
 # Axes first: it refuses a locked-out username + client address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the user with their groups and agent profile. Sessions name
+    # the backend that signed them in: those from before it (ModelBackend) were signed out once.
+    "accounts.backends.UserBackend",
 ]
+# Every page reads its session: from the cache (Redis in production), the database only on a
+# miss; written to both. A Redis outage falls back to the database (`vipsupport.cache`).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
