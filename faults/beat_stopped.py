@@ -27,7 +27,7 @@ def main() -> bool:
         owed = stack.outstanding(timezone.now())
         log(f"before Beat starts: {owed}")
         stack.start_beat()
-        settled = stack.settle(timeout=240)
+        settled = stack.settle(timeout=600)
         ledger = stack.ledger(tickets)
         return report(
             "beat_stopped_an_hour",

@@ -38,7 +38,7 @@ def main() -> bool:
         notes.append(
             f"worker alive: {stack.alive('worker')}, Beat alive: {stack.alive('beat')} after it"
         )
-        settled = stack.settle(timeout=300)
+        settled = stack.settle(timeout=600)
         ledger = stack.ledger(tickets + traffic.opened)
         return report("redis_stopped_60s", ledger, settled=settled, notes=notes)
 

@@ -26,7 +26,7 @@ def main() -> bool:
         stack.start_beat("beat2")
         time.sleep(RUN_SECONDS)
         sent = [stack.log_lines(beat, "sla.tasks.scan_breaches") for beat in ("beat1", "beat2")]
-        settled = stack.settle(timeout=300)
+        settled = stack.settle(timeout=600)
         ledger = stack.ledger(tickets)
         return report(
             "two_beats",
