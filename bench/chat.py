@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import data
+from bench.server import production_environment, uvicorn_start
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -241,46 +242,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _server_environment(port: int, secret: str, folder: Path) -> dict[str, str]:
-    """Production's variables (README, "Running production settings") for plain HTTP here; no
-    static files are collected (no page is served), so STATIC_ROOT is an empty folder."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CHAT_", "DATABASE_")) and key != "REDIS_URL"
-    }
-    return {
-        **clean,
-        "DJANGO_SETTINGS_MODULE": "vipsupport.settings.production",
-        "DJANGO_SECRET_KEY": secret,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"{data.PG_SERVER}/{BENCH_DB}",
-        "DATABASE_APPLICATION_NAME": APPLICATION_NAME,
-        "REDIS_URL": SERVER_REDIS_URL,
-        "DJANGO_EMAIL_URL": "consolemail://",
-        "DJANGO_PORTAL_URL": f"http://127.0.0.1:{port}",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_STATIC_ROOT": str(folder),
-    }
-
-
 def _start_server(port: int, secret: str, output: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "vipsupport.asgi:application",
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
-        *("--no-access-log", "--log-level", "warning"),
-    ]
-    with output.open("wb") as stream:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            command,
-            cwd=ROOT,
-            env=_server_environment(port, secret, output.parent),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
+    """One uvicorn process; no static files are collected (no page is served), so STATIC_ROOT is
+    an empty folder."""
+    environment = production_environment(
+        port=port,
+        secret=secret,
+        database_url=f"{data.PG_SERVER}/{BENCH_DB}",
+        redis_url=SERVER_REDIS_URL,
+        email_url="consolemail://",
+        static_root=output.parent,
+        application_name=APPLICATION_NAME,
+    )
+    return uvicorn_start(port=port, workers=1, environment=environment, output=output)
 
 
 def _stop_server(process: subprocess.Popen[bytes]) -> None:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import data as bench_data
+from bench.server import production_environment, uvicorn_start
 from load import data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,25 +113,15 @@ def _free_port() -> int:
 
 
 def _server_environment(port: int, static_root: Path) -> dict[str, str]:
-    """Production's variables (README "Running production settings") for plain HTTP here."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CHAT_")) and key != "REDIS_URL"
-    }
-    return {
-        **clean,
-        "DJANGO_SETTINGS_MODULE": "vipsupport.settings.production",
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"{bench_data.PG_SERVER}/{data.LOAD_DB}",
-        "DATABASE_APPLICATION_NAME": APPLICATION_NAME,
-        "REDIS_URL": data.LOAD_REDIS_URL,
-        "DJANGO_EMAIL_URL": "smtp://127.0.0.1:1",
-        "DJANGO_PORTAL_URL": f"http://127.0.0.1:{port}",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_STATIC_ROOT": str(static_root),
-    }
+    return production_environment(
+        port=port,
+        secret=SECRET_KEY,
+        database_url=f"{bench_data.PG_SERVER}/{data.LOAD_DB}",
+        redis_url=data.LOAD_REDIS_URL,
+        email_url="smtp://127.0.0.1:1",
+        static_root=static_root,
+        application_name=APPLICATION_NAME,
+    )
 
 
 def _static_fingerprint() -> str:
@@ -169,27 +160,6 @@ def _flush_redis() -> None:
     import redis
 
     redis.Redis.from_url(data.LOAD_REDIS_URL).flushdb()
-
-
-def _start_server(
-    port: int, workers: int, static_root: Path, output: Path
-) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "vipsupport.asgi:application",
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-        *("--no-access-log", "--log-level", "warning"),
-    ]
-    with output.open("wb") as stream:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            command,
-            cwd=ROOT,
-            env=_server_environment(port, static_root),
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def _wait_for_server(port: int, process: subprocess.Popen[bytes], output: Path) -> None:
@@ -308,7 +278,12 @@ def _run_level(
 ) -> Result:
     port = _free_port()
     server_log = folder / f"server_u{users}.log"
-    server = _start_server(port, arguments.workers, static_root, server_log)
+    server = uvicorn_start(
+        port=port,
+        workers=arguments.workers,
+        environment=_server_environment(port, static_root),
+        output=server_log,
+    )
     locust = None
     try:
         _wait_for_server(port, server, server_log)
