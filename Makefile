@@ -63,7 +63,7 @@ load: $(VENV)/.dev translations
 	$(BIN)/python -m load $(LOAD_ARGS)
 
 ## faults: break one part at a time under a running worker and Beat (own PostgreSQL, Redis and SMTP
-## server each) and check every breach, notification and e-mail happened exactly once (~30 min).
+## server each) and check every breach, notification and e-mail happened exactly once (~40 min).
 faults: $(VENV)/.dev translations
 	$(BIN)/python -m faults
 
