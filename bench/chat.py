@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench import data
 from bench.server import production_environment, uvicorn_start
+from vipsupport.local_servers import process_stop
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -255,17 +256,6 @@ def _start_server(port: int, secret: str, output: Path) -> subprocess.Popen[byte
         application_name=APPLICATION_NAME,
     )
     return uvicorn_start(port=port, workers=1, environment=environment, output=output)
-
-
-def _stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
 
 
 def _tail(output: Path) -> str:
@@ -746,7 +736,7 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"bench_chat: the server's log ends with:\n{_tail(output)}")
                 raise
             finally:
-                _stop_server(server)
+                process_stop(server)
             _check_server_log(output)
         if report is not None:
             log(f"profile: py-spy of the server in the window\n{report}")

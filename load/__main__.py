@@ -40,6 +40,7 @@ from pathlib import Path
 from bench import data as bench_data
 from bench.server import production_environment, uvicorn_start
 from load import data
+from vipsupport.local_servers import process_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 200.0
@@ -173,17 +174,6 @@ def _wait_for_server(port: int, process: subprocess.Popen[bytes], output: Path) 
                 return
         time.sleep(0.5)
     raise RuntimeError(f"uvicorn did not answer {url} in {SERVER_START_TIMEOUT_S:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -349,8 +339,8 @@ def _run_level(
         return result
     finally:
         if locust is not None:
-            _stop(locust)
-        _stop(server)
+            process_stop(locust, timeout=20)
+        process_stop(server, timeout=20)
 
 
 def _report(result: Result, *, infix: str) -> None:

@@ -38,6 +38,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_stop(process: subprocess.Popen[bytes], *, timeout: float = 15) -> None:
+    """Ask `process` to end (SIGTERM), and kill it if it has not within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def owned_folder(prefix: str) -> Path:
     """A new temporary folder the postgres user may write in."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
@@ -123,9 +135,8 @@ class RedisServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            process_stop(self.process, timeout=10)
         self.process = None
 
     def answers(self) -> bool:

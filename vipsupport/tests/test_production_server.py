@@ -34,6 +34,7 @@ from django.db import connection
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory, vip_company
 from tickets.tests.factories import make_ticket
+from vipsupport.local_servers import process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 UVICORN = Path(sys.executable).parent / "uvicorn"
@@ -192,12 +193,7 @@ def production_server(
             break
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        process_stop(process)
     # The server's connections end with it: none is left behind for the next test.
     deadline = time.monotonic() + 10
     while (left := _connections_of(database, application_name)) and time.monotonic() < deadline:

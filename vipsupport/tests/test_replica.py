@@ -30,6 +30,7 @@ from vipsupport.local_servers import (
     as_postgres,
     free_port,
     owned_folder,
+    process_stop,
     run,
 )
 
@@ -219,12 +220,7 @@ def portal(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 time.sleep(0.2)
         yield portal
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        process_stop(process)
 
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
