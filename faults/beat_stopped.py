@@ -9,7 +9,7 @@ notification and e-mail must follow once.
 import datetime
 import sys
 
-from faults.stack import Stack, log, report
+from faults.stack import Stack, log
 
 DEADLINES = 120  # one every 30 s over the hour
 
@@ -27,14 +27,8 @@ def main() -> bool:
         owed = stack.outstanding(timezone.now())
         log(f"before Beat starts: {owed}")
         stack.start_beat()
-        settled = stack.settle(timeout=600)
-        ledger = stack.ledger(tickets)
-        return report(
-            "beat_stopped_an_hour",
-            ledger,
-            settled=settled,
-            notes=[f"{owed['due targets']} deadlines had fallen due while Beat was stopped"],
-        )
+        notes = [f"{owed['due targets']} deadlines had fallen due while Beat was stopped"]
+        return stack.verdict("beat_stopped_an_hour", tickets=tickets, notes=notes)
 
 
 if __name__ == "__main__":

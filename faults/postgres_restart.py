@@ -8,7 +8,7 @@ import datetime
 import sys
 import time
 
-from faults.stack import Stack, Traffic, log, report
+from faults.stack import Stack, Traffic, log
 
 
 def main() -> bool:
@@ -32,9 +32,7 @@ def main() -> bool:
         notes.append(
             f"worker alive: {stack.alive('worker')}, Beat alive: {stack.alive('beat')} after it"
         )
-        settled = stack.settle(timeout=600)
-        ledger = stack.ledger(tickets + traffic.opened)
-        return report("postgres_restarted", ledger, settled=settled, notes=notes)
+        return stack.verdict("postgres_restarted", tickets=tickets + traffic.opened, notes=notes)
 
 
 if __name__ == "__main__":

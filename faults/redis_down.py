@@ -10,7 +10,7 @@ import datetime
 import sys
 import time
 
-from faults.stack import Stack, Traffic, log, report
+from faults.stack import Stack, Traffic, log
 
 OUTAGE_SECONDS = 60
 
@@ -38,9 +38,7 @@ def main() -> bool:
         notes.append(
             f"worker alive: {stack.alive('worker')}, Beat alive: {stack.alive('beat')} after it"
         )
-        settled = stack.settle(timeout=600)
-        ledger = stack.ledger(tickets + traffic.opened)
-        return report("redis_stopped_60s", ledger, settled=settled, notes=notes)
+        return stack.verdict("redis_stopped_60s", tickets=tickets + traffic.opened, notes=notes)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import datetime
 import sys
 import time
 
-from faults.stack import Stack, Traffic, log, report
+from faults.stack import Stack, Traffic, log
 
 
 def main(argv: list[str] | None = None) -> bool:
@@ -35,9 +35,12 @@ def main(argv: list[str] | None = None) -> bool:
         log("the SMTP server takes mail again")
         notes.append(f"{stack.smtp.refused} messages refused during the outage")
         # The last retries of the first refused e-mails come 2 + 4 + 8 = 14 minutes after them.
-        settled = stack.settle(timeout=refusal + 20 * 60)
-        ledger = stack.ledger(tickets + traffic.opened)
-        return report("smtp_refusing_10min", ledger, settled=settled, notes=notes)
+        return stack.verdict(
+            "smtp_refusing_10min",
+            tickets=tickets + traffic.opened,
+            notes=notes,
+            timeout=refusal + 20 * 60,
+        )
 
 
 if __name__ == "__main__":

@@ -253,9 +253,21 @@ class Stack:
 
     # Checking
 
-    def ledger(self, ticket_ids: list[int]) -> Ledger:
-        """The ledger of the seeded tickets, against what the SMTP server received."""
-        return ledger_read(ticket_ids=ticket_ids, received=self.smtp.received)
+    def verdict(
+        self,
+        name: str,
+        *,
+        tickets: list[int],
+        notes: list[str],
+        timeout: float = 600,
+        settled: bool = True,
+    ) -> bool:
+        """Let the portal catch up (`settle`), read the ledger of `tickets` against what the SMTP
+        server received, and print the fault's result; True when it held. `settled=False` says
+        an earlier wait of the script already timed out."""
+        settled = self.settle(timeout=timeout) and settled
+        ledger = ledger_read(ticket_ids=tickets, received=self.smtp.received)
+        return report(name, ledger, settled=settled, notes=notes)
 
 
 def report(name: str, ledger: Ledger, *, settled: bool, notes: list[str]) -> bool:

@@ -8,7 +8,7 @@ import datetime
 import sys
 import time
 
-from faults.stack import Stack, report
+from faults.stack import Stack
 
 RUN_SECONDS = 150
 
@@ -26,14 +26,8 @@ def main() -> bool:
         stack.start_beat("beat2")
         time.sleep(RUN_SECONDS)
         sent = [stack.log_lines(beat, "sla.tasks.scan_breaches") for beat in ("beat1", "beat2")]
-        settled = stack.settle(timeout=600)
-        ledger = stack.ledger(tickets)
-        return report(
-            "two_beats",
-            ledger,
-            settled=settled,
-            notes=[f"scans sent by each Beat in {RUN_SECONDS} s: {sent}"],
-        )
+        notes = [f"scans sent by each Beat in {RUN_SECONDS} s: {sent}"]
+        return stack.verdict("two_beats", tickets=tickets, notes=notes)
 
 
 if __name__ == "__main__":

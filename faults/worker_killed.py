@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-from faults.stack import Stack, log, report, wait_until
+from faults.stack import Stack, log, wait_until
 
 BACKLOG = 1500  # the scan claims 1 000 due rows per transaction
 
@@ -62,9 +62,8 @@ def main() -> bool:
         notes.append("whole worker: " + _kill_mid_scan(stack, second, whole_worker=True))
         stack.start_worker(concurrency=2)
         stack.start_beat()
-        settled = stack.settle(timeout=600) and settled
-        return report(
-            "worker_killed_mid_scan", stack.ledger(first + second), settled=settled, notes=notes
+        return stack.verdict(
+            "worker_killed_mid_scan", tickets=first + second, notes=notes, settled=settled
         )
 
 
